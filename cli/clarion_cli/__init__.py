@@ -1,0 +1,1 @@
+"""The `clarion` command: the Docker-free local stack, invoke, keys. Not deployed."""

@@ -1,0 +1,3 @@
+from clarion_cli.main import app
+
+app()

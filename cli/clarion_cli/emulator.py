@@ -1,0 +1,106 @@
+"""The AWS emulator (moto server) and the tables and queues the template declares, created in it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from typing import Any
+
+from clarion_cli.template import REGION, Template
+
+_TABLE_KEYS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "StreamSpecification",
+)
+_QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+)
+
+
+def use_local_credentials(endpoint: str) -> dict[str, str]:
+    """The variables every process talking to the emulator needs, set here and returned."""
+    variables = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    }
+    os.environ.update(variables)
+    return variables
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.3)
+        return probe.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_moto(port: int) -> Any:
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the gateway logs requests, not the emulator
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server
+
+
+def provision(template: Template, session: Any = None) -> None:
+    """Create every DynamoDB table and SQS queue of the template (idempotent)."""
+    import boto3
+
+    session = session or boto3.session.Session()
+    dynamodb = session.client("dynamodb", endpoint_url=template.endpoint)
+    sqs = session.client("sqs", endpoint_url=template.endpoint)
+    existing_tables = set(dynamodb.list_tables()["TableNames"])
+    for logical_id, resource in template.of_type("AWS::DynamoDB::Table").items():
+        props = template.resolve(resource["Properties"])
+        name = props.get("TableName") or template.physical_name(logical_id)
+        if name not in existing_tables:
+            dynamodb.create_table(TableName=name, **{k: props[k] for k in _TABLE_KEYS if k in props})
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl and ttl.get("Enabled"):
+                dynamodb.update_time_to_live(
+                    TableName=name,
+                    TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+                )
+    queues = template.of_type("AWS::SQS::Queue")
+    for logical_id, resource in queues.items():
+        props = template.resolve(resource.get("Properties", {}))
+        attributes = {
+            k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k])
+            for k in _QUEUE_ATTRIBUTES
+            if k in props
+        }
+        sqs.create_queue(QueueName=template.physical_name(logical_id), Attributes=attributes)
+    for logical_id, resource in queues.items():
+        redrive = template.resolve(resource.get("Properties", {})).get("RedrivePolicy")
+        if redrive:
+            sqs.set_queue_attributes(
+                QueueUrl=template.queue_url(logical_id),
+                Attributes={"RedrivePolicy": json.dumps(redrive)},
+            )

@@ -1,0 +1,108 @@
+"""One poller per SQS event source mapping, as Lambda's: receive up to BatchSize (within the
+batching window), invoke, delete what succeeded. A failed record is made visible again at
+once (rather than after the visibility timeout, to keep local runs fast) and moto's redrive
+policy moves it to the DLQ after maxReceiveCount receives, as SQS does."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from clarion_cli.runtime import InvocationError
+from clarion_cli.template import REGION, SqsSource, Template
+
+
+class Poller(threading.Thread):
+    def __init__(
+        self,
+        template: Template,
+        function: str,
+        source: SqsSource,
+        invoke: Callable[[str, dict[str, Any]], Any],
+        client: Any,
+        log: Callable[[str], None],
+    ) -> None:
+        super().__init__(daemon=True, name=f"poller-{function}-{source.name}")
+        self.function = function
+        self.source = source
+        self.invoke = invoke
+        self.client = client
+        self.log = log
+        self.queue_url = template.queue_url(source.queue)
+        self.queue_arn = template.get_att(source.queue, "Arn")
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                messages = self._receive()
+                if messages:
+                    self._deliver(messages)
+            except Exception as error:  # a poller never dies; Lambda's keep polling too
+                self.log(f"poller {self.function}/{self.source.name}: {type(error).__name__}: {error}")
+                time.sleep(0.5)
+
+    def _receive(self) -> list[dict[str, Any]]:
+        """Up to BatchSize messages: keep receiving while they come, until the window closes."""
+        messages: list[dict[str, Any]] = []
+        window_ends = time.monotonic() + self.source.batching_window
+        while len(messages) < self.source.batch_size and not self.stopping.is_set():
+            received = self.client.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(10, self.source.batch_size - len(messages)),
+                WaitTimeSeconds=0 if messages else 1,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            messages += received
+            if not received or time.monotonic() >= window_ends:
+                break
+        return messages
+
+    def _deliver(self, messages: list[dict[str, Any]]) -> None:
+        event = {"Records": [self._record(m) for m in messages]}
+        try:
+            result = self.invoke(self.function, event)
+        except InvocationError as error:
+            self.log(f"{self.function} failed a batch of {len(messages)}: {error}")
+            self._retry(messages)
+            return
+        failed_ids = set()
+        if self.source.report_item_failures and isinstance(result, dict):
+            failed_ids = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed_ids]
+        for start in range(0, len(done), 10):
+            self.client.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(done[start : start + 10])
+                ],
+            )
+        if failed_ids:
+            self._retry([m for m in messages if m["MessageId"] in failed_ids])
+
+    def _retry(self, messages: list[dict[str, Any]]) -> None:
+        for start in range(0, len(messages), 10):
+            self.client.change_message_visibility_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for i, m in enumerate(messages[start : start + 10])
+                ],
+            )
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": message.get("MessageAttributes", {}),
+            "md5OfBody": message.get("MD5OfBody"),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": REGION,
+        }

@@ -1,0 +1,39 @@
+"""The development environment: its API key and a sample workflow, written with the same code
+the functions use (clarion.store), configured as the ApiFunction is."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from clarion_cli.template import Template
+
+DEVELOPMENT = "development"
+DEFAULT_API_KEY = "clarion-dev-key"
+WELCOME_WORKFLOW = {
+    "workflowId": "welcome",
+    "name": "Welcome",
+    "steps": [
+        {
+            "stepId": "inbox",
+            "type": "in_app",
+            "content": {
+                "subject": "Welcome, {{ subscriber.firstName | default: 'friend' }}",
+                "body": "{{ payload.message | default: 'Hello from Clarion' }}",
+            },
+        }
+    ],
+}
+
+
+def seed(template: Template, api_key: str) -> None:
+    os.environ.update(template.functions()["ApiFunction"].environment)
+    from clarion import aws, config
+    from clarion.model import Workflow
+    from clarion.store import environments, workflows
+
+    config.settings.cache_clear()
+    aws.reset_clients()
+    environments.create_environment(DEVELOPMENT, api_key)
+    with contextlib.suppress(workflows.WorkflowExistsError):
+        workflows.create(DEVELOPMENT, Workflow.model_validate(WELCOME_WORKFLOW))

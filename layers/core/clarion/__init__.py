@@ -1,0 +1,1 @@
+"""Clarion: the shared package every Lambda function imports (deployed as a layer)."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: routes per resource, auth, limits, error -> HTTP mapping."""

@@ -1,0 +1,70 @@
+"""The API resolver: routes from each resource's router, auth as middleware, errors mapped to
+HTTP here and nowhere else."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from clarion.api import events, status, subscribers, workflows
+from clarion.api.auth import environment_from_header
+from clarion.api.errors import ApiError, field_errors
+from clarion.clock import now_iso
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.enable_swagger(path="/swagger", title="Clarion", description="Notification trigger engine")
+
+_PUBLIC_PATHS = ("/v1/health", "/swagger")
+
+
+def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[dict[str, Any]]:
+    if app.current_event.path.rstrip("/") not in _PUBLIC_PATHS:
+        app.append_context(
+            environment_id=environment_from_header(app.current_event.headers.get("Authorization"))
+        )
+    return next_middleware(app)
+
+
+app.use([authenticate])
+
+
+@app.get("/v1/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+for router in (events.router, workflows.router, subscribers.router, status.router):
+    app.include_router(router)
+
+
+def _error(
+    status_code: int, message: str, errors: dict[str, object] | None = None
+) -> Response[dict[str, Any]]:
+    body: dict[str, object] = {
+        "statusCode": status_code,
+        "timestamp": now_iso(),
+        "path": app.current_event.path,
+        "message": message,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.exception_handler(ApiError)
+def api_error(error: ApiError) -> Response[dict[str, Any]]:
+    return _error(error.status_code, error.message, error.errors)
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+    return _error(400, "Validation failed", field_errors(error.errors()))
+
+
+@app.exception_handler(json.JSONDecodeError)
+def malformed_json(error: json.JSONDecodeError) -> Response[dict[str, Any]]:
+    return _error(400, f"Body is not valid JSON: {error.msg} at position {error.pos}")

@@ -1,0 +1,57 @@
+"""Errors are types; they are mapped to HTTP in one place (api.app). Bodies follow Novu's shape:
+statusCode, timestamp, path, message, and errors on 400."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    status_code = 400
+    error_type = "bad_request"
+
+    def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class BadRequestError(ApiError):
+    status_code = 400
+    error_type = "bad_request"
+
+
+class UnauthorizedError(ApiError):
+    status_code = 401
+    error_type = "unauthorized"
+
+
+class NotFoundError(ApiError):
+    status_code = 404
+    error_type = "not_found"
+
+
+class ConflictError(ApiError):
+    status_code = 409
+    error_type = "conflict"
+
+
+class PayloadTooLargeError(ApiError):
+    status_code = 413
+    error_type = "payload_too_large"
+
+
+class UnprocessableError(ApiError):
+    status_code = 422
+    error_type = "unprocessable"
+
+
+def field_errors(errors: Any, prefix: tuple[Any, ...] = ()) -> dict[str, Any]:
+    """pydantic errors -> {"events.3.name": {"messages": [...], "type": ...}}: every field named."""
+    named: dict[str, Any] = {}
+    for error in errors:
+        location = [str(part) for part in (*prefix, *error.get("loc", ())) if part not in ("body",)]
+        name = ".".join(location) or "body"
+        entry = named.setdefault(name, {"messages": [], "type": error.get("type", "invalid")})
+        entry["messages"].append(error.get("msg", "invalid value"))
+    return named

@@ -1,0 +1,81 @@
+"""Novu's trigger routes: single and bulk."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from clarion.api.errors import BadRequestError, PayloadTooLargeError, UnprocessableError
+from clarion.clock import now_iso
+from clarion.dialects import novu
+from clarion.ids import new_id
+from clarion.intake.accept import WORKFLOW_NOT_FOUND, Candidate, accept
+from clarion.model import RecordOutcome, RecordStatus
+
+router = APIGatewayRouter()
+
+MAX_EVENT_PAYLOAD_BYTES = 512 * 1024
+
+
+def _json_body() -> Any:
+    body = router.current_event.json_body
+    if not isinstance(body, dict):
+        raise BadRequestError("Body must be a JSON object", {"body": {"messages": ["must be an object"]}})
+    return body
+
+
+def _accept_novu(raw_events: list[Any]) -> tuple[str, list[RecordOutcome]]:
+    environment_id: str = router.context["environment_id"]
+    bulk_id, created_at = new_id(), now_iso()
+    for index, raw in enumerate(raw_events):
+        if isinstance(raw, dict) and len(json.dumps(raw.get("payload", {}))) > MAX_EVENT_PAYLOAD_BYTES:
+            raise PayloadTooLargeError(f"events[{index}].payload is larger than 512 KB")
+    candidates: list[Candidate] = [
+        novu.parse_event(
+            raw,
+            environment_id=environment_id,
+            bulk_id=bulk_id,
+            index=index,
+            accepted_at=created_at,
+            new_id=new_id,
+        )
+        for index, raw in enumerate(raw_events)
+    ]
+    return bulk_id, accept(environment_id, bulk_id, created_at, candidates)
+
+
+def _created(data: Any, bulk_id: str) -> Response[dict[str, Any]]:
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body={"data": data},
+        headers={"Location": f"/v1/events/trigger/bulk/{bulk_id}"},
+    )
+
+
+@router.post("/v1/events/trigger/bulk")
+def trigger_bulk() -> Response[dict[str, Any]]:
+    raw_events = _json_body().get("events")
+    if not isinstance(raw_events, list):
+        raise BadRequestError("events must be an array", {"events": {"messages": ["must be an array"]}})
+    if len(raw_events) > novu.MAX_BULK_EVENTS:
+        raise UnprocessableError(
+            f"events: at most {novu.MAX_BULK_EVENTS} events per request, got {len(raw_events)}"
+        )
+    bulk_id, verdicts = _accept_novu(raw_events)
+    return _created([novu.answer_item(v) for v in verdicts], bulk_id)
+
+
+@router.post("/v1/events/trigger")
+def trigger() -> Response[dict[str, Any]]:
+    bulk_id, (verdict,) = _accept_novu([_json_body()])
+    if verdict.status is RecordStatus.QUEUED:
+        return _created(novu.answer_item(verdict), bulk_id)
+    if verdict.error_type == WORKFLOW_NOT_FOUND:
+        raise UnprocessableError(f"workflow_not_found: {verdict.error}")
+    if verdict.status is RecordStatus.ERROR:
+        raise BadRequestError(verdict.error or "invalid trigger")
+    return _created(novu.answer_item(verdict), bulk_id)

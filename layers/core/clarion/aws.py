@@ -1,0 +1,33 @@
+"""Lazily created boto3 clients, one per container. Tests and the local stack point them elsewhere
+through the standard AWS_ENDPOINT_URL variable; no code path exists only locally."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
+
+
+@cache
+def _client(service: str) -> Any:
+    import boto3  # imported on first use: keeps cold imports small
+
+    return boto3.session.Session().client(service)  # type: ignore[call-overload]
+
+
+def dynamodb() -> DynamoDBClient:
+    client: DynamoDBClient = _client("dynamodb")
+    return client
+
+
+def sqs() -> SQSClient:
+    client: SQSClient = _client("sqs")
+    return client
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests switch endpoints between cases)."""
+    _client.cache_clear()

@@ -1,0 +1,1 @@
+"""One module per delivery channel. Each turns a rendered step into its side effect."""

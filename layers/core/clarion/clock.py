@@ -1,0 +1,15 @@
+"""Time in one place, so tests can reason about it."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def expires_in_days(days: int) -> int:
+    """Epoch seconds `days` from now: the value DynamoDB TTL reads."""
+    return int(time.time()) + days * 86_400

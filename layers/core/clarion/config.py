@@ -1,0 +1,41 @@
+"""Settings, validated once per container. Logic asks `settings()`; it never reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=1)
+    trigger_queue_url: str | None = None
+    results_queue_url: str | None = None
+    status_ttl_days: int = Field(default=30, ge=1)
+    auth_cache_seconds: int = Field(default=60, ge=0)
+    workflow_cache_seconds: int = Field(default=30, ge=0)
+
+    def require_trigger_queue(self) -> str:
+        if not self.trigger_queue_url:
+            raise RuntimeError("CLARION_TRIGGER_QUEUE_URL is not set for this function")
+        return self.trigger_queue_url
+
+    def require_results_queue(self) -> str:
+        if not self.results_queue_url:
+            raise RuntimeError("CLARION_RESULTS_QUEUE_URL is not set for this function")
+        return self.results_queue_url
+
+
+_PREFIX = "CLARION_"
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """Read CLARION_* variables once; a missing table name fails loudly, not silently."""
+    values = {
+        key[len(_PREFIX) :].lower(): value for key, value in os.environ.items() if key.startswith(_PREFIX)
+    }
+    return Settings.model_validate(values)

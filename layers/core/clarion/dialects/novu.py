@@ -1,0 +1,139 @@
+"""Novu's trigger API: `POST /v1/events/trigger` and `/v1/events/trigger/bulk` (reference 000, 001)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from clarion.api.errors import field_errors
+from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TopicRef, TriggerRecord
+from clarion.model.trigger import Recipient
+
+MAX_BULK_EVENTS = 100
+VALIDATION_ERROR = "validation_error"
+
+
+class NovuSubscriber(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    subscriberId: Annotated[str, Field(min_length=1, max_length=256)]
+    email: str | None = None
+    firstName: str | None = None
+    lastName: str | None = None
+    phone: str | None = None
+    avatar: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    data: dict[str, Any] | None = None
+
+    def to_profile(self) -> SubscriberProfile:
+        return SubscriberProfile(
+            subscriber_id=self.subscriberId,
+            email=self.email,
+            phone=self.phone,
+            first_name=self.firstName,
+            last_name=self.lastName,
+            avatar=self.avatar,
+            locale=self.locale,
+            timezone=self.timezone,
+            data=self.data,
+        )
+
+
+class NovuTopic(BaseModel):
+    type: Literal["Topic"]
+    topicKey: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+SubscriberIdString = Annotated[str, Field(min_length=1, max_length=256)]
+NovuRecipient = SubscriberIdString | NovuTopic | NovuSubscriber
+
+
+class NovuTriggerEvent(BaseModel):
+    """One event of a Novu trigger request. Unknown top-level fields are ignored, as Novu does."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    to: NovuRecipient | Annotated[list[NovuRecipient], Field(min_length=1, max_length=100)]
+    payload: dict[str, Any] = Field(default_factory=dict)
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    actor: SubscriberIdString | NovuSubscriber | None = None
+    tenant: SubscriberIdString | dict[str, Any] | None = None
+    transactionId: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    bridgeUrl: str | None = None
+
+    def recipients(self) -> list[Recipient]:
+        listed = self.to if isinstance(self.to, list) else [self.to]
+        unique: dict[tuple[str, str], Recipient] = {}
+        for entry in listed:
+            recipient: Recipient
+            if isinstance(entry, str):
+                recipient = SubscriberProfile(subscriber_id=entry)
+            elif isinstance(entry, NovuTopic):
+                recipient = TopicRef(topic_key=entry.topicKey)
+            else:
+                recipient = entry.to_profile()
+            identity = (
+                recipient.kind,
+                recipient.topic_key if isinstance(recipient, TopicRef) else recipient.subscriber_id,
+            )
+            unique.setdefault(identity, recipient)
+        return list(unique.values())
+
+
+def parse_event(
+    raw: Any, *, environment_id: str, bulk_id: str, index: int, accepted_at: str, new_id: Any
+) -> TriggerRecord | RecordOutcome:
+    """One raw event -> a record to run, or a refusal naming the fields (never an exception)."""
+    transaction_id = raw.get("transactionId") if isinstance(raw, dict) else None
+    if not isinstance(transaction_id, str) or not transaction_id:
+        transaction_id = new_id()
+    try:
+        event = NovuTriggerEvent.model_validate(raw)
+    except ValidationError as error:
+        names = field_errors(error.errors(include_url=False, include_input=False))
+        messages = [f"{name}: {'; '.join(entry['messages'])}" for name, entry in names.items()]
+        return RecordOutcome(
+            environment_id=environment_id,
+            bulk_id=bulk_id,
+            index=index,
+            transaction_id=transaction_id,
+            status=RecordStatus.ERROR,
+            error="; ".join(messages),
+            error_type=VALIDATION_ERROR,
+        )
+    actor = None
+    if event.actor is not None:
+        actor = (
+            SubscriberProfile(subscriber_id=event.actor)
+            if isinstance(event.actor, str)
+            else event.actor.to_profile()
+        )
+    tenant = {"identifier": event.tenant} if isinstance(event.tenant, str) else event.tenant
+    return TriggerRecord(
+        environment_id=environment_id,
+        bulk_id=bulk_id,
+        index=index,
+        transaction_id=transaction_id,
+        workflow_id=event.name,
+        recipients=event.recipients(),
+        payload=event.payload,
+        overrides=event.overrides,
+        actor=actor,
+        tenant=tenant,
+        accepted_at=accepted_at,
+    )
+
+
+def answer_item(outcome: RecordOutcome) -> dict[str, Any]:
+    """A record's verdict in Novu's response shape: acknowledged, status, transactionId (+ error)."""
+    if outcome.status is RecordStatus.QUEUED:
+        return {"acknowledged": True, "status": "processed", "transactionId": outcome.transaction_id}
+    return {
+        "acknowledged": True,
+        "status": outcome.status.value,
+        "error": [outcome.error or outcome.status.value],
+        "transactionId": outcome.transaction_id,
+    }

@@ -1,0 +1,1 @@
+"""Executing workflows: resolve recipients, run steps, render, report outcomes."""

@@ -1,0 +1,33 @@
+"""Liquid templates, rendered in python-liquid's sandbox: templates see only the data passed in
+(plain dicts and lists), never Python objects, files or imports."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from liquid import Environment
+from liquid.exceptions import LiquidError
+
+
+class TemplateError(Exception):
+    pass
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment()
+
+
+def render_content(content: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
+    """Every string field of a step's content rendered against the scope."""
+    rendered: dict[str, Any] = {}
+    for name, value in content.items():
+        if isinstance(value, str):
+            try:
+                rendered[name] = _environment().from_string(value).render(**scope)
+            except LiquidError as error:
+                raise TemplateError(f"{name}: {error}") from error
+        else:
+            rendered[name] = value
+    return rendered

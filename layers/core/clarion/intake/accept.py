@@ -1,0 +1,131 @@
+"""Accept a bulk of trigger records. Dialect-free: records arrive already parsed, refusals already
+decided; this decides the rest against their workflows and fans the accepted ones out.
+
+AWS calls for a 100-record bulk with warm caches: ten SendMessageBatch, one UpdateItem for the
+bulk header, and one BatchWriteItem only when some records were refused."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from clarion import aws
+from clarion.config import settings
+from clarion.model import RecordOutcome, RecordStatus, TriggerRecord, Workflow
+from clarion.observability import logger, metrics
+from clarion.store import bulks, workflows
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+Candidate = TriggerRecord | RecordOutcome
+_SEND_ATTEMPTS = 3
+
+
+def accept(
+    environment_id: str, bulk_id: str, created_at: str, candidates: list[Candidate]
+) -> list[RecordOutcome]:
+    """Every candidate's verdict, in request order: QUEUED for the enqueued, or why not."""
+    records = [c for c in candidates if isinstance(c, TriggerRecord)]
+    found = workflows.get_many(environment_id, {r.workflow_id for r in records}) if records else {}
+    verdicts: dict[int, RecordOutcome] = {c.index: c for c in candidates if isinstance(c, RecordOutcome)}
+    runnable: list[TriggerRecord] = []
+    for record in records:
+        refusal = _refusal(found.get(record.workflow_id), record)
+        if refusal is None:
+            runnable.append(record)
+        else:
+            verdicts[record.index] = _verdict(record, *refusal)
+    for record, error in _enqueue(runnable):
+        verdicts[record.index] = (
+            _verdict(record, RecordStatus.ERROR, ENQUEUE_FAILED, error)
+            if error
+            else _verdict(record, RecordStatus.QUEUED)
+        )
+    refused = [v for v in verdicts.values() if v.status is not RecordStatus.QUEUED]
+    bulks.create(
+        environment_id,
+        bulk_id,
+        total=len(candidates),
+        created_at=created_at,
+        expires_at=_expires_at(),
+        refused=refused,
+    )
+    logger.info("bulk accepted", bulk_id=bulk_id, total=len(candidates), refused=len(refused))
+    metrics.add_metric(name="RecordsAccepted", unit=MetricUnit.Count, value=len(candidates) - len(refused))
+    metrics.add_metric(name="RecordsRefused", unit=MetricUnit.Count, value=len(refused))
+    return [verdicts[c.index] for c in candidates]
+
+
+WORKFLOW_NOT_FOUND = "workflow_not_found"
+ENQUEUE_FAILED = "enqueue_failed"
+
+
+def _refusal(workflow: Workflow | None, record: TriggerRecord) -> tuple[RecordStatus, str, str] | None:
+    """Why a record cannot run, as (status, error type, message), in Novu's order of checks."""
+    name = record.workflow_id
+    if workflow is None:
+        return RecordStatus.ERROR, WORKFLOW_NOT_FOUND, f"workflow '{name}' is not defined"
+    if not workflow.active:
+        return RecordStatus.TRIGGER_NOT_ACTIVE, "trigger_not_active", f"workflow '{name}' is not active"
+    if not workflow.steps:
+        return (
+            RecordStatus.NO_WORKFLOW_STEPS_DEFINED,
+            "no_workflow_steps_defined",
+            f"workflow '{name}' has no steps",
+        )
+    if not any(step.active for step in workflow.steps):
+        status = RecordStatus.NO_WORKFLOW_ACTIVE_STEPS_DEFINED
+        return status, status.value, f"workflow '{name}' has no active steps"
+    return None
+
+
+def _verdict(
+    record: TriggerRecord, status: RecordStatus, error_type: str | None = None, error: str | None = None
+) -> RecordOutcome:
+    return RecordOutcome(
+        environment_id=record.environment_id,
+        bulk_id=record.bulk_id,
+        index=record.index,
+        transaction_id=record.transaction_id,
+        status=status,
+        error=error,
+        error_type=error_type,
+    )
+
+
+def _expires_at() -> int:
+    from clarion.clock import expires_in_days
+
+    return expires_in_days(settings().status_ttl_days)
+
+
+def _enqueue(
+    records: list[TriggerRecord], client: SQSClient | None = None
+) -> list[tuple[TriggerRecord, str | None]]:
+    """SendMessageBatch in tens; entries SQS refuses are retried, then reported, never dropped."""
+    if not records:
+        return []
+    client = client or aws.sqs()
+    queue_url = settings().require_trigger_queue()
+    results: list[tuple[TriggerRecord, str | None]] = []
+    for start in range(0, len(records), 10):
+        pending = {str(r.index): r for r in records[start : start + 10]}
+        last_error: dict[str, str] = {}
+        for _ in range(_SEND_ATTEMPTS):
+            answer = client.send_message_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": entry_id, "MessageBody": r.model_dump_json()} for entry_id, r in pending.items()
+                ],
+            )
+            for sent in answer.get("Successful", []):
+                results.append((pending.pop(sent["Id"]), None))
+            last_error = {f["Id"]: f.get("Message", f["Code"]) for f in answer.get("Failed", [])}
+            if not pending:
+                break
+        results += [
+            (record, f"could not enqueue: {last_error.get(i, 'unknown')}") for i, record in pending.items()
+        ]
+    return results

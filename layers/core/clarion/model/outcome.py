@@ -1,0 +1,48 @@
+"""What the worker reports for a record, and the statuses a record can end in."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RecordStatus(StrEnum):
+    QUEUED = "queued"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    # Refused at the API (Novu's vocabulary): counted from the start.
+    ERROR = "error"
+    TRIGGER_NOT_ACTIVE = "trigger_not_active"
+    NO_WORKFLOW_STEPS_DEFINED = "no_workflow_steps_defined"
+    NO_WORKFLOW_ACTIVE_STEPS_DEFINED = "no_workflow_active_steps_defined"
+    NO_TENANT_FOUND = "no_tenant_found"
+    INVALID_RECIPIENTS = "invalid_recipients"
+
+    @property
+    def succeeded(self) -> bool:
+        return self is RecordStatus.COMPLETED
+
+
+class StepOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    subscriber_id: str
+    step_id: str
+    status: str  # sent | skipped | failed | duplicate
+    detail: str | None = None
+
+
+class RecordOutcome(BaseModel):
+    """One record's final outcome, as it travels on the ResultsQueue."""
+
+    model_config = ConfigDict(frozen=True)
+
+    environment_id: str
+    bulk_id: str
+    index: int = Field(ge=0)
+    transaction_id: str
+    status: RecordStatus
+    error: str | None = None
+    error_type: str | None = None  # machine-readable: workflow_not_found, validation_error, ...
+    steps: list[StepOutcome] = Field(default_factory=list)

@@ -1,0 +1,58 @@
+"""A trigger record: one workflow run for a set of recipients, as it travels on the TriggerQueue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SubscriberId = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class SubscriberProfile(BaseModel):
+    """A subscriber as a trigger names it: the id, plus whatever profile fields came inline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["subscriber"] = "subscriber"
+    subscriber_id: SubscriberId
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    avatar: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    data: dict[str, Any] | None = None
+
+    def profile_fields(self) -> dict[str, Any]:
+        """The inline fields to upsert onto the stored subscriber (only those given)."""
+        return self.model_dump(exclude={"kind", "subscriber_id"}, exclude_none=True)
+
+
+class TopicRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["topic"] = "topic"
+    topic_key: str = Field(min_length=1, max_length=256)
+
+
+Recipient = Annotated[SubscriberProfile | TopicRef, Field(discriminator="kind")]
+
+
+class TriggerRecord(BaseModel):
+    """What the API accepted and the worker executes. Serialised as JSON onto SQS."""
+
+    model_config = ConfigDict(frozen=True)
+
+    environment_id: str
+    bulk_id: str
+    index: int = Field(ge=0)
+    transaction_id: str
+    workflow_id: str
+    recipients: list[Recipient] = Field(min_length=1, max_length=100)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    actor: SubscriberProfile | None = None
+    tenant: dict[str, Any] | None = None
+    accepted_at: str

@@ -1,0 +1,1 @@
+"""Outcomes -> exact, cheap, pollable status."""

@@ -1,0 +1,1 @@
+"""DynamoDB access: key design, (de)serialisation, batched and conditional writes."""

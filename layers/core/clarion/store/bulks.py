@@ -1,0 +1,222 @@
+"""A bulk's header (total, counters per status) and one row per record, in request order.
+
+Counting is idempotent: a record's row is written with attribute_not_exists in the same
+transaction that ADDs to the counters, so a duplicate outcome changes nothing."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import TYPE_CHECKING, Any
+
+from clarion import aws
+from clarion.config import settings
+from clarion.model import RecordOutcome
+from clarion.store import items, keys
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+COUNT_PREFIX = "count_"
+_MAX_TRANSACTION_ITEMS = 100
+
+
+def _ttl_attributes(expires_at: int) -> dict[str, int]:
+    return {"expiresAt": expires_at}
+
+
+def record_row(environment_id: str, outcome: RecordOutcome, expires_at: int) -> dict[str, Any]:
+    return items.item(
+        keys.bulk_record(environment_id, outcome.bulk_id, outcome.index),
+        {
+            "index": outcome.index,
+            "transactionId": outcome.transaction_id,
+            "status": outcome.status.value,
+            "error": outcome.error,
+        },
+        status=outcome.status.value,
+        **_ttl_attributes(expires_at),
+    )
+
+
+def create(
+    environment_id: str,
+    bulk_id: str,
+    total: int,
+    created_at: str,
+    expires_at: int,
+    refused: list[RecordOutcome],
+    client: DynamoDBClient | None = None,
+) -> None:
+    """The bulk header, refused records already counted, and their rows.
+
+    The header is an UpdateItem, not a Put: the records are already on the queue, and an
+    outcome counted before this write must not be overwritten.
+    """
+    client = client or aws.dynamodb()
+    table = settings().table_name
+    counts: dict[str, int] = {}
+    for outcome in refused:
+        counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
+    names = {f"#c{i}": f"{COUNT_PREFIX}{status}" for i, status in enumerate(counts)} | {"#total": "total"}
+    values: dict[str, Any] = {f":c{i}": items.n(count) for i, count in enumerate(counts.values())}
+    values |= {":total": items.n(total), ":created": items.s(created_at), ":expires": items.n(expires_at)}
+    adds = ("ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts)))) if counts else ""
+    client.update_item(
+        TableName=table,
+        Key=items.key(keys.bulk(environment_id, bulk_id)),
+        UpdateExpression=f"SET #total = :total, createdAt = :created, expiresAt = :expires {adds}",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+    writes: list[Any] = [{"PutRequest": {"Item": record_row(environment_id, o, expires_at)}} for o in refused]
+    for start in range(0, len(writes), 25):
+        request: Any = {table: writes[start : start + 25]}
+        while request:
+            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+
+
+def record_outcomes(
+    environment_id: str,
+    bulk_id: str,
+    outcomes: list[RecordOutcome],
+    now: str,
+    expires_at: int,
+    client: DynamoDBClient | None = None,
+) -> int:
+    """Write rows and counters for outcomes of one bulk; returns how many were new.
+
+    One TransactWriteItems per 99 outcomes. Rows that already exist (duplicates) cancel the
+    transaction; they are dropped and the rest written again.
+    """
+    client = client or aws.dynamodb()
+    unique = {outcome.index: outcome for outcome in outcomes}
+    pending = list(unique.values())
+    written = 0
+    while pending:
+        chunk, pending = pending[: _MAX_TRANSACTION_ITEMS - 1], pending[_MAX_TRANSACTION_ITEMS - 1 :]
+        while chunk:
+            try:
+                client.transact_write_items(
+                    TransactItems=_transaction(environment_id, bulk_id, chunk, now, expires_at)
+                )
+            except client.exceptions.TransactionCanceledException as error:
+                reasons = error.response.get("CancellationReasons", [])
+                duplicates = {
+                    position
+                    for position, reason in enumerate(reasons)
+                    if reason.get("Code") == "ConditionalCheckFailed"
+                }
+                if not duplicates:
+                    raise
+                chunk = [outcome for position, outcome in enumerate(chunk) if position not in duplicates]
+                continue
+            written += len(chunk)
+            break
+    return written
+
+
+def _transaction(
+    environment_id: str, bulk_id: str, chunk: list[RecordOutcome], now: str, expires_at: int
+) -> list[TransactWriteItemTypeDef]:
+    table = settings().table_name
+    counts: dict[str, int] = {}
+    for outcome in chunk:
+        counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
+    names = {f"#c{i}": f"{COUNT_PREFIX}{status}" for i, status in enumerate(counts)}
+    values: dict[str, Any] = {f":c{i}": items.n(count) for i, count in enumerate(counts.values())}
+    values[":now"] = items.s(now)
+    adds = ", ".join(f"#c{i} :c{i}" for i in range(len(counts)))
+    transaction: list[TransactWriteItemTypeDef] = [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": record_row(environment_id, outcome, expires_at),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        for outcome in chunk
+    ]
+    transaction.append(
+        {
+            "Update": {
+                "TableName": table,
+                "Key": items.key(keys.bulk(environment_id, bulk_id)),
+                "UpdateExpression": f"ADD {adds} SET startedAt = if_not_exists(startedAt, :now), updatedAt = :now",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+    )
+    return transaction
+
+
+def get(environment_id: str, bulk_id: str, client: DynamoDBClient | None = None) -> dict[str, Any] | None:
+    """The header as plain values: total, counts, timestamps."""
+    client = client or aws.dynamodb()
+    raw = client.get_item(
+        TableName=settings().table_name,
+        Key=items.key(keys.bulk(environment_id, bulk_id)),
+        ConsistentRead=True,
+    ).get("Item")
+    if raw is None or "total" not in raw:
+        return None
+    return {
+        "total": items.number(raw, "total"),
+        "counts": {
+            name[len(COUNT_PREFIX) :]: int(value["N"])
+            for name, value in raw.items()
+            if name.startswith(COUNT_PREFIX)
+        },
+        "createdAt": items.string(raw, "createdAt"),
+        "startedAt": items.string(raw, "startedAt"),
+        "updatedAt": items.string(raw, "updatedAt"),
+    }
+
+
+def records(
+    environment_id: str,
+    bulk_id: str,
+    limit: int,
+    cursor: str | None = None,
+    client: DynamoDBClient | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Record rows in request order; the cursor is opaque to callers."""
+    client = client or aws.dynamodb()
+    key = keys.bulk_record(environment_id, bulk_id, 0)
+    query: Any = {
+        "TableName": settings().table_name,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :rec)",
+        "ExpressionAttributeValues": {":pk": items.s(key["pk"]), ":rec": items.s("REC#")},
+        "Limit": limit,
+        "ConsistentRead": True,
+    }
+    if cursor:
+        query["ExclusiveStartKey"] = items.key(
+            keys.bulk_record(environment_id, bulk_id, decode_cursor(cursor))
+        )
+    answer = client.query(**query)
+    rows = [items.doc(raw) for raw in answer["Items"]]
+    last = answer.get("LastEvaluatedKey")
+    next_cursor = encode_cursor(rows[-1]["index"]) if last and rows else None
+    return rows, next_cursor
+
+
+class BadCursorError(ValueError):
+    pass
+
+
+def encode_cursor(index: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": index}).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    """The index a cursor resumes after; anything else is a BadCursorError, never a 5xx."""
+    try:
+        index = json.loads(base64.urlsafe_b64decode(cursor.encode()))["after"]
+    except (ValueError, TypeError, KeyError) as error:
+        raise BadCursorError("cursor is not one this API returned") from error
+    if not isinstance(index, int) or not 0 <= index < 100_000:
+        raise BadCursorError("cursor is not one this API returned")
+    return index

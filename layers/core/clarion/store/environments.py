@@ -1,0 +1,64 @@
+"""Environments and their API keys. Keys are stored as SHA-256 hashes; the stored hash is compared
+in constant time, and a found key is cached per container for a short while."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import TYPE_CHECKING
+
+from clarion import aws
+from clarion.config import settings
+from clarion.store import items, keys
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_cache: dict[str, tuple[float, str | None]] = {}
+
+
+def hash_api_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def environment_for_key(api_key: str, client: DynamoDBClient | None = None) -> str | None:
+    """The environment id an API key belongs to, or None."""
+    key_hash = hash_api_key(api_key)
+    now = time.monotonic()
+    cached = _cache.get(key_hash)
+    if cached and cached[0] > now:
+        return cached[1]
+    client = client or aws.dynamodb()
+    found = client.get_item(TableName=settings().table_name, Key=items.key(keys.api_key(key_hash))).get(
+        "Item"
+    )
+    environment_id = None
+    if found and hmac.compare_digest(items.string(found, "keyHash") or "", key_hash):
+        environment_id = items.string(found, "environmentId")
+    _cache[key_hash] = (now + settings().auth_cache_seconds, environment_id)
+    return environment_id
+
+
+def create_environment(environment_id: str, api_key: str, client: DynamoDBClient | None = None) -> None:
+    """Create (or re-key) an environment. Idempotent: seeding twice is harmless."""
+    client = client or aws.dynamodb()
+    key_hash = hash_api_key(api_key)
+    client.batch_write_item(
+        RequestItems={
+            settings().table_name: [
+                {"PutRequest": {"Item": items.item(keys.environment(environment_id), name=environment_id)}},
+                {
+                    "PutRequest": {
+                        "Item": items.item(
+                            keys.api_key(key_hash), keyHash=key_hash, environmentId=environment_id
+                        )
+                    }
+                },
+            ]
+        }
+    )
+
+
+def forget_cached_keys() -> None:
+    _cache.clear()

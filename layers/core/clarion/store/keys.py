@@ -1,0 +1,71 @@
+"""The one table's key design. Every partition key but the API-key lookup starts with the
+environment id, so no query can cross environments.
+
+| access pattern                                   | pk                          | sk                       | gsi1pk / gsi1sk                  |
+|--------------------------------------------------|-----------------------------|--------------------------|----------------------------------|
+| API key hash -> environment (cached)              | APIKEY#<sha256>             | APIKEY                   |                                  |
+| environment                                       | ENV#<env>                   | ENV                      |                                  |
+| numeric id counters (workflow triggerId)          | ENV#<env>                   | COUNTER#<name>           |                                  |
+| workflow by id; list workflows                    | ENV#<env>#WF#<id>           | WF                       | ENV#<env>#WFS / <id>             |
+| workflow by numeric triggerId                     | ENV#<env>#WFTRIGGER#<n>     | WF                       |                                  |
+| subscriber by id                                  | ENV#<env>#SUB#<id>          | PROFILE                  |                                  |
+| bulk by id; its records in request order          | ENV#<env>#BULK#<id>         | BULK / REC#<index:05d>   |                                  |
+| claim per (transaction, recipient, step) = message| ENV#<env>#TX#<tx>           | MSG#<subscriber>#<step>  | ENV#<env>#FEED#<sub> / <ts>#<tx>  |
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class Key(TypedDict):
+    pk: str
+    sk: str
+
+
+def _env(environment_id: str) -> str:
+    return f"ENV#{environment_id}"
+
+
+def api_key(key_hash: str) -> Key:
+    return {"pk": f"APIKEY#{key_hash}", "sk": "APIKEY"}
+
+
+def environment(environment_id: str) -> Key:
+    return {"pk": _env(environment_id), "sk": "ENV"}
+
+
+def counter(environment_id: str, name: str) -> Key:
+    return {"pk": _env(environment_id), "sk": f"COUNTER#{name}"}
+
+
+def workflow(environment_id: str, workflow_id: str) -> Key:
+    return {"pk": f"{_env(environment_id)}#WF#{workflow_id}", "sk": "WF"}
+
+
+def workflow_list(environment_id: str) -> str:
+    return f"{_env(environment_id)}#WFS"
+
+
+def workflow_by_trigger_id(environment_id: str, trigger_id: int) -> Key:
+    return {"pk": f"{_env(environment_id)}#WFTRIGGER#{trigger_id}", "sk": "WF"}
+
+
+def subscriber(environment_id: str, subscriber_id: str) -> Key:
+    return {"pk": f"{_env(environment_id)}#SUB#{subscriber_id}", "sk": "PROFILE"}
+
+
+def bulk(environment_id: str, bulk_id: str) -> Key:
+    return {"pk": f"{_env(environment_id)}#BULK#{bulk_id}", "sk": "BULK"}
+
+
+def bulk_record(environment_id: str, bulk_id: str, index: int) -> Key:
+    return {"pk": f"{_env(environment_id)}#BULK#{bulk_id}", "sk": f"REC#{index:05d}"}
+
+
+def message(environment_id: str, transaction_id: str, subscriber_id: str, step_id: str) -> Key:
+    return {"pk": f"{_env(environment_id)}#TX#{transaction_id}", "sk": f"MSG#{subscriber_id}#{step_id}"}
+
+
+def feed(environment_id: str, subscriber_id: str) -> str:
+    return f"{_env(environment_id)}#FEED#{subscriber_id}"

@@ -1,0 +1,122 @@
+"""Workflows by id (batched reads, short per-container cache) and by numeric triggerId."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from clarion import aws
+from clarion.config import settings
+from clarion.model import Workflow
+from clarion.store import items, keys
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_cache: dict[tuple[str, str], tuple[float, Workflow | None]] = {}
+
+
+class WorkflowExistsError(Exception):
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__(f"workflow {workflow_id!r} already exists")
+        self.workflow_id = workflow_id
+
+
+def get_many(
+    environment_id: str, workflow_ids: set[str], client: DynamoDBClient | None = None
+) -> dict[str, Workflow | None]:
+    """Workflows by id in one BatchGetItem (per 100 ids), fresh ones served from the cache."""
+    now = time.monotonic()
+    found: dict[str, Workflow | None] = {}
+    missing: list[str] = []
+    for workflow_id in workflow_ids:
+        cached = _cache.get((environment_id, workflow_id))
+        if cached and cached[0] > now:
+            found[workflow_id] = cached[1]
+        else:
+            missing.append(workflow_id)
+    if missing:
+        client = client or aws.dynamodb()
+        table = settings().table_name
+        for start in range(0, len(missing), 100):
+            chunk = missing[start : start + 100]
+            request = {table: {"Keys": [items.key(keys.workflow(environment_id, w)) for w in chunk]}}
+            while request:
+                answer = client.batch_get_item(RequestItems=request)  # type: ignore[arg-type]
+                for raw in answer["Responses"].get(table, []):
+                    workflow = Workflow.model_validate(items.doc(raw))
+                    found[workflow.workflow_id] = workflow
+                request = answer.get("UnprocessedKeys") or {}  # type: ignore[assignment]
+        expires = now + settings().workflow_cache_seconds
+        for workflow_id in missing:
+            found.setdefault(workflow_id, None)
+            _cache[(environment_id, workflow_id)] = (expires, found[workflow_id])
+    return found
+
+
+def get(environment_id: str, workflow_id: str, client: DynamoDBClient | None = None) -> Workflow | None:
+    return get_many(environment_id, {workflow_id}, client)[workflow_id]
+
+
+def create(environment_id: str, workflow: Workflow, client: DynamoDBClient | None = None) -> Workflow:
+    """Store a new workflow with the next numeric triggerId; an existing id is refused."""
+    client = client or aws.dynamodb()
+    table = settings().table_name
+    answer = client.update_item(
+        TableName=table,
+        Key=items.key(keys.counter(environment_id, "workflow")),
+        UpdateExpression="ADD #v :one",
+        ExpressionAttributeNames={"#v": "value"},
+        ExpressionAttributeValues={":one": items.n(1)},
+        ReturnValues="UPDATED_NEW",
+    )
+    trigger_id = int(answer["Attributes"]["value"]["N"])
+    stored = workflow.model_copy(update={"trigger_id": trigger_id})
+    try:
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": items.item(
+                            keys.workflow(environment_id, stored.workflow_id),
+                            stored.to_api(),
+                            gsi1pk=keys.workflow_list(environment_id),
+                            gsi1sk=stored.workflow_id,
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": items.item(
+                            keys.workflow_by_trigger_id(environment_id, trigger_id),
+                            workflowId=stored.workflow_id,
+                        ),
+                    }
+                },
+            ]
+        )
+    except client.exceptions.TransactionCanceledException as error:
+        raise WorkflowExistsError(workflow.workflow_id) from error
+    _cache.pop((environment_id, stored.workflow_id), None)
+    return stored
+
+
+def list_all(environment_id: str, client: DynamoDBClient | None = None) -> list[Workflow]:
+    client = client or aws.dynamodb()
+    paginator = client.get_paginator("query")
+    workflows = []
+    for page in paginator.paginate(
+        TableName=settings().table_name,
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :pk",
+        ExpressionAttributeValues={":pk": items.s(keys.workflow_list(environment_id))},
+    ):
+        workflows.extend(Workflow.model_validate(items.doc(raw)) for raw in page["Items"])
+    return workflows
+
+
+def forget_cached_workflows() -> None:
+    _cache.clear()
