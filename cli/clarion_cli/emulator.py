@@ -69,13 +69,15 @@ def start_moto(port: int) -> Any:
     return server
 
 
-def provision(template: Template, session: Any = None) -> None:
-    """Create every DynamoDB table and SQS queue of the template (idempotent)."""
+def provision(template: Template, endpoint_url: str | None = None) -> None:
+    """Create every DynamoDB table and SQS queue of the template (idempotent).
+
+    endpoint_url None means boto3's own resolution (in-process moto in the tests)."""
     import boto3
 
-    session = session or boto3.session.Session()
-    dynamodb = session.client("dynamodb", endpoint_url=template.endpoint)
-    sqs = session.client("sqs", endpoint_url=template.endpoint)
+    session = boto3.session.Session()
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
+    sqs = session.client("sqs", endpoint_url=endpoint_url)
     existing_tables = set(dynamodb.list_tables()["TableNames"])
     for logical_id, resource in template.of_type("AWS::DynamoDB::Table").items():
         props = template.resolve(resource["Properties"])

@@ -1,12 +1,9 @@
 """The development environment: its API key and a sample workflow, written with the same code
-the functions use (clarion.store), configured as the ApiFunction is."""
+the functions use (clarion.store)."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-
-from clarion_cli.template import Template
 
 DEVELOPMENT = "development"
 DEFAULT_API_KEY = "clarion-dev-key"
@@ -26,8 +23,8 @@ WELCOME_WORKFLOW = {
 }
 
 
-def seed(template: Template, api_key: str) -> None:
-    os.environ.update(template.functions()["ApiFunction"].environment)
+def seed(api_key: str) -> None:
+    """Configured as the ApiFunction is (CLARION_* variables set by the caller)."""
     from clarion import aws, config
     from clarion.model import Workflow
     from clarion.store import environments, workflows

@@ -3,6 +3,7 @@ template.yaml. `LocalStack` is what `clarion dev`, `clarion invoke` and the e2e 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -49,8 +50,9 @@ class LocalStack:
         self.environment = environment
         if not emulator.port_open("127.0.0.1", self.emulator_port):
             self._moto = emulator.start_moto(self.emulator_port)
-        emulator.provision(self.template)
-        seed(self.template, self.api_key)
+        emulator.provision(self.template, self.endpoint)
+        os.environ.update(self.functions["ApiFunction"].environment)  # the CLI acts as the API would
+        seed(self.api_key)
 
     def pool(self, function: str) -> FunctionPool:
         if function not in self.pools:

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from clarion import aws
@@ -19,7 +20,7 @@ from clarion.model import RecordOutcome, TriggerRecord
 from clarion.observability import metrics
 
 
-def handle_trigger_batch(event: dict[str, Any]) -> dict[str, Any]:
+def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
     processor = BatchProcessor(event_type=EventType.SQS)
     outcomes: list[RecordOutcome] = []
 

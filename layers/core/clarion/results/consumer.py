@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from clarion.model import RecordOutcome
 from clarion.results.aggregate import aggregate
 
 
-def handle_outcome_batch(event: dict[str, Any]) -> dict[str, Any]:
+def handle_outcome_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
     processor = BatchProcessor(event_type=EventType.SQS)
     outcomes: list[RecordOutcome] = []
 

@@ -107,7 +107,7 @@ def create(environment_id: str, workflow: Workflow, client: DynamoDBClient | Non
 def list_all(environment_id: str, client: DynamoDBClient | None = None) -> list[Workflow]:
     client = client or aws.dynamodb()
     paginator = client.get_paginator("query")
-    workflows = []
+    workflows: list[Workflow] = []
     for page in paginator.paginate(
         TableName=settings().table_name,
         IndexName="gsi1",

@@ -1,0 +1,68 @@
+# Clarion: `make dev` runs the local stack on :3000, `make test` runs every check CI runs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+SAM_VERSION := 1.170.0
+BIN := $(VENV)/bin
+# sam build for the python3.13 runtime needs a 3.13 interpreter first on PATH (pyenv has one).
+PY313_BIN := $(shell (pyenv prefix 3.13 2>/dev/null || dirname "$$(dirname "$$(command -v python3.13)")") | head -n1)/bin
+
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: dev test lint typecheck validate build pytest unit integration e2e invoke clean
+
+$(VENV)/.installed: pyproject.toml layers/core/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip 2>&1 | grep -v 'is ignored' || true
+	$(BIN)/pip install -q -e '.[dev]' 2>&1 | grep -v 'is ignored' || true
+	$(BIN)/python -c "import clarion, clarion_cli, moto, pytest"
+	touch $@
+
+$(SAM_VENV)/.installed:
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q aws-sam-cli==$(SAM_VERSION) 2>&1 | grep -v 'is ignored' || true
+	$(SAM_VENV)/bin/sam --version
+	touch $@
+
+## dev: set up and run the local stack (gateway :3000, AWS emulator :4566). Ctrl-C stops it.
+dev: $(VENV)/.installed
+	$(BIN)/clarion dev
+
+## invoke: one function on one event, e.g. make invoke FUNCTION=ApiFunction EVENT=events/api_bulk_trigger.json
+invoke: $(VENV)/.installed
+	$(BIN)/clarion invoke $(FUNCTION) $(EVENT)
+
+## test: lint, types, template checks, sam build, then unit, integration and e2e tests.
+test: lint typecheck validate build pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check --output-format concise .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy layers/core/clarion
+
+validate: $(SAM_VENV)/.installed
+	$(SAM_VENV)/bin/sam validate --lint --region us-east-1
+
+build: $(SAM_VENV)/.installed
+	test -x "$(PY313_BIN)/python3.13" || { echo "sam build needs python3.13 (pyenv install 3.13)"; exit 1; }
+	PATH="$(PY313_BIN):$$PATH" $(SAM_VENV)/bin/sam build
+
+pytest: $(VENV)/.installed
+	CLARION_REQUIRE_BUILD=1 $(BIN)/pytest -q
+
+unit: $(VENV)/.installed
+	$(BIN)/pytest -q tests/unit
+
+integration: $(VENV)/.installed
+	$(BIN)/pytest -q tests/integration
+
+e2e: $(VENV)/.installed
+	$(BIN)/pytest -q tests/e2e
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .clarion .pytest_cache .mypy_cache .ruff_cache
