@@ -76,8 +76,8 @@ def provision(template: Template, endpoint_url: str | None = None) -> None:
     import boto3
 
     session = boto3.session.Session()
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-    sqs = session.client("sqs", endpoint_url=endpoint_url)
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url, region_name=REGION)
+    sqs = session.client("sqs", endpoint_url=endpoint_url, region_name=REGION)
     existing_tables = set(dynamodb.list_tables()["TableNames"])
     for logical_id, resource in template.of_type("AWS::DynamoDB::Table").items():
         props = template.resolve(resource["Properties"])
