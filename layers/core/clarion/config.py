@@ -12,6 +12,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     table_name: str = Field(min_length=1)
+    idempotency_table_name: str | None = None
     trigger_queue_url: str | None = None
     results_queue_url: str | None = None
     status_ttl_days: int = Field(default=30, ge=1)
