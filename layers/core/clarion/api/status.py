@@ -1,4 +1,4 @@
-"""Status of a bulk and its records."""
+"""Status of a bulk, its records, and one trigger."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from clarion.api.errors import BadRequestError, NotFoundError
-from clarion.results.status import bulk_view
-from clarion.store import bulks
+from clarion.model import RecordStatus
+from clarion.results.status import bulk_view, transaction_view
+from clarion.store import bulks, transactions
 
 router = APIGatewayRouter()
 
@@ -27,12 +28,25 @@ def bulk_records(
     bulk_id: str,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[RecordStatus | None, Query()] = None,
 ) -> dict[str, Any]:
     environment_id = router.context["environment_id"]
     if bulks.get(environment_id, bulk_id) is None:
         raise NotFoundError(f"bulkId: bulk '{bulk_id}' not found")
     try:
-        rows, next_cursor = bulks.records(environment_id, bulk_id, limit, cursor)
+        rows, next_cursor = bulks.records(
+            environment_id, bulk_id, limit, cursor, status.value if status else None
+        )
     except bulks.BadCursorError as error:
         raise BadRequestError(f"cursor: {error}") from error
     return {"data": rows, "next": next_cursor}
+
+
+@router.get("/v1/events/trigger/<transaction_id>")
+def transaction_status(transaction_id: str) -> dict[str, Any]:
+    environment_id = router.context["environment_id"]
+    claim = transactions.get(environment_id, transaction_id)
+    if claim is None:
+        raise NotFoundError(f"transactionId: trigger '{transaction_id}' not found")
+    row = bulks.record(environment_id, claim["bulkId"], claim["index"])
+    return {"data": transaction_view(claim, row)}

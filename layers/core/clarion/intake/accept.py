@@ -1,8 +1,9 @@
 """Accept a bulk of trigger records. Dialect-free: records arrive already parsed, refusals already
 decided; this decides the rest against their workflows and fans the accepted ones out.
 
-AWS calls for a 100-record bulk with warm caches: ten SendMessageBatch, one UpdateItem for the
-bulk header, and one BatchWriteItem only when some records were refused."""
+AWS calls for a 100-record bulk with warm caches: one TransactWriteItems claiming the
+transactionIds, ten SendMessageBatch, one UpdateItem for the bulk header, and one BatchWriteItem
+only when some records were refused."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from clarion import aws
 from clarion.config import settings
 from clarion.model import RecordOutcome, RecordStatus, TriggerRecord, Workflow
 from clarion.observability import logger, metrics
-from clarion.store import bulks, workflows
+from clarion.store import bulks, transactions, workflows
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -37,19 +38,27 @@ def accept(
             runnable.append(record)
         else:
             verdicts[record.index] = _verdict(record, *refusal)
-    for record, error in _enqueue(runnable):
-        verdicts[record.index] = (
-            _verdict(record, RecordStatus.ERROR, ENQUEUE_FAILED, error)
-            if error
-            else _verdict(record, RecordStatus.QUEUED)
-        )
+    expires_at = _expires_at()
+    claimed, reused = transactions.claim(runnable, expires_at) if runnable else ([], [])
+    for record in reused:
+        message = f"transactionId '{record.transaction_id}' was already used in this environment"
+        verdicts[record.index] = _verdict(record, RecordStatus.ERROR, TRANSACTION_REUSED, message)
+    unsent: list[TriggerRecord] = []
+    for record, error in _enqueue(claimed):
+        if error:
+            unsent.append(record)
+            verdicts[record.index] = _verdict(record, RecordStatus.ERROR, ENQUEUE_FAILED, error)
+        else:
+            verdicts[record.index] = _verdict(record, RecordStatus.QUEUED)
+    if unsent:
+        transactions.release(unsent)
     refused = [v for v in verdicts.values() if v.status is not RecordStatus.QUEUED]
     bulks.create(
         environment_id,
         bulk_id,
         total=len(candidates),
         created_at=created_at,
-        expires_at=_expires_at(),
+        expires_at=expires_at,
         refused=refused,
     )
     logger.info("bulk accepted", bulk_id=bulk_id, total=len(candidates), refused=len(refused))
@@ -60,6 +69,7 @@ def accept(
 
 WORKFLOW_NOT_FOUND = "workflow_not_found"
 ENQUEUE_FAILED = "enqueue_failed"
+TRANSACTION_REUSED = "transaction_id_reused"
 
 
 def _refusal(workflow: Workflow | None, record: TriggerRecord) -> tuple[RecordStatus, str, str] | None:

@@ -30,3 +30,22 @@ def bulk_view(bulk_id: str, header: dict[str, Any]) -> dict[str, Any]:
         "startedAt": header.get("startedAt"),
         "completedAt": header.get("updatedAt") if done else None,
     }
+
+
+def transaction_view(claim: dict[str, Any], row: dict[str, Any] | None) -> dict[str, Any]:
+    """One trigger: its status and each recipient's step outcomes, grouped by recipient."""
+    recipients: dict[str, list[dict[str, Any]]] = {}
+    for step in (row or {}).get("steps", []):
+        recipients.setdefault(step["subscriber_id"], []).append(
+            {"stepId": step["step_id"], "status": step["status"], "detail": step.get("detail")}
+        )
+    return {
+        "transactionId": claim["transactionId"],
+        "bulkId": claim["bulkId"],
+        "index": claim["index"],
+        "workflowId": claim["workflowId"],
+        "createdAt": claim["createdAt"],
+        "status": row["status"] if row else RecordStatus.QUEUED.value,
+        "error": row.get("error") if row else None,
+        "recipients": [{"subscriberId": s, "steps": steps} for s, steps in recipients.items()],
+    }

@@ -34,6 +34,7 @@ def record_row(environment_id: str, outcome: RecordOutcome, expires_at: int) -> 
             "transactionId": outcome.transaction_id,
             "status": outcome.status.value,
             "error": outcome.error,
+            "steps": [step.model_dump(mode="json", exclude_none=True) for step in outcome.steps],
         },
         status=outcome.status.value,
         **_ttl_attributes(expires_at),
@@ -175,14 +176,26 @@ def get(environment_id: str, bulk_id: str, client: DynamoDBClient | None = None)
     }
 
 
+def record(
+    environment_id: str, bulk_id: str, index: int, client: DynamoDBClient | None = None
+) -> dict[str, Any] | None:
+    """One record's row (with its recipients' step outcomes), or None while it is pending."""
+    client = client or aws.dynamodb()
+    raw = client.get_item(
+        TableName=settings().table_name, Key=items.key(keys.bulk_record(environment_id, bulk_id, index))
+    ).get("Item")
+    return items.doc(raw) if raw else None
+
+
 def records(
     environment_id: str,
     bulk_id: str,
     limit: int,
     cursor: str | None = None,
+    status: str | None = None,
     client: DynamoDBClient | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Record rows in request order; the cursor is opaque to callers."""
+    """Record rows in request order, optionally only those in one status; the cursor is opaque."""
     client = client or aws.dynamodb()
     key = keys.bulk_record(environment_id, bulk_id, 0)
     query: Any = {
@@ -192,15 +205,24 @@ def records(
         "Limit": limit,
         "ConsistentRead": True,
     }
+    if status:
+        query["FilterExpression"] = "#status = :status"
+        query["ExpressionAttributeNames"] = {"#status": "status"}
+        query["ExpressionAttributeValues"][":status"] = items.s(status)
     if cursor:
         query["ExclusiveStartKey"] = items.key(
             keys.bulk_record(environment_id, bulk_id, decode_cursor(cursor))
         )
     answer = client.query(**query)
-    rows = [items.doc(raw) for raw in answer["Items"]]
+    rows = [_public_row(items.doc(raw)) for raw in answer["Items"]]
     last = answer.get("LastEvaluatedKey")
-    next_cursor = encode_cursor(rows[-1]["index"]) if last and rows else None
+    next_cursor = encode_cursor(int(last["sk"]["S"].removeprefix("REC#"))) if last else None
     return rows, next_cursor
+
+
+def _public_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A record as the records listing shows it (step outcomes live on the transaction view)."""
+    return {name: row.get(name) for name in ("index", "transactionId", "status", "error")}
 
 
 class BadCursorError(ValueError):

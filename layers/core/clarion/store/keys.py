@@ -10,6 +10,7 @@ environment id, so no query can cross environments.
 | workflow by numeric triggerId                     | ENV#<env>#WFTRIGGER#<n>     | WF                       |                                  |
 | subscriber by id                                  | ENV#<env>#SUB#<id>          | PROFILE                  |                                  |
 | bulk by id; its records in request order          | ENV#<env>#BULK#<id>         | BULK / REC#<index:05d>   |                                  |
+| transactionId claimed once -> bulk, index         | ENV#<env>#TX#<tx>           | TX                       |                                  |
 | claim per (transaction, recipient, step) = message| ENV#<env>#TX#<tx>           | MSG#<subscriber>#<step>  | ENV#<env>#FEED#<sub> / <ts>#<tx>  |
 """
 
@@ -61,6 +62,10 @@ def bulk(environment_id: str, bulk_id: str) -> Key:
 
 def bulk_record(environment_id: str, bulk_id: str, index: int) -> Key:
     return {"pk": f"{_env(environment_id)}#BULK#{bulk_id}", "sk": f"REC#{index:05d}"}
+
+
+def transaction(environment_id: str, transaction_id: str) -> Key:
+    return {"pk": f"{_env(environment_id)}#TX#{transaction_id}", "sk": "TX"}
 
 
 def message(environment_id: str, transaction_id: str, subscriber_id: str, step_id: str) -> Key:

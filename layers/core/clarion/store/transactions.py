@@ -1,0 +1,92 @@
+"""transactionId, claimed once per environment. The claim is a conditional write inside one
+TransactWriteItems per 100 records, never a read-then-write; it also maps the transaction to
+its bulk and record index, for the status endpoint and cancel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from clarion import aws
+from clarion.config import settings
+from clarion.model import TriggerRecord
+from clarion.store import items, keys
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+_MAX_TRANSACTION_ITEMS = 100
+
+
+def claim(
+    records: list[TriggerRecord], expires_at: int, client: DynamoDBClient | None = None
+) -> tuple[list[TriggerRecord], list[TriggerRecord]]:
+    """(claimed, already used). A transactionId repeated inside the request counts as used."""
+    client = client or aws.dynamodb()
+    seen: set[str] = set()
+    fresh: list[TriggerRecord] = []
+    used: list[TriggerRecord] = []
+    for record in records:
+        (used if record.transaction_id in seen else fresh).append(record)
+        seen.add(record.transaction_id)
+    claimed: list[TriggerRecord] = []
+    for start in range(0, len(fresh), _MAX_TRANSACTION_ITEMS):
+        chunk = fresh[start : start + _MAX_TRANSACTION_ITEMS]
+        while chunk:
+            try:
+                client.transact_write_items(TransactItems=[_claim(r, expires_at) for r in chunk])
+            except client.exceptions.TransactionCanceledException as error:
+                reasons = error.response.get("CancellationReasons", [])
+                taken = {i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"}
+                if not taken:
+                    raise
+                used += [r for i, r in enumerate(chunk) if i in taken]
+                chunk = [r for i, r in enumerate(chunk) if i not in taken]
+                continue
+            claimed += chunk
+            break
+    return claimed, used
+
+
+def release(records: list[TriggerRecord], client: DynamoDBClient | None = None) -> None:
+    """Give back claims of records that were never enqueued, so a retry may use the id."""
+    client = client or aws.dynamodb()
+    table = settings().table_name
+    deletes: list[Any] = [
+        {"DeleteRequest": {"Key": items.key(keys.transaction(r.environment_id, r.transaction_id))}}
+        for r in records
+    ]
+    for start in range(0, len(deletes), 25):
+        request: Any = {table: deletes[start : start + 25]}
+        while request:
+            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+
+
+def get(
+    environment_id: str, transaction_id: str, client: DynamoDBClient | None = None
+) -> dict[str, Any] | None:
+    """The claim: {transactionId, bulkId, index, workflowId, createdAt}, or None."""
+    client = client or aws.dynamodb()
+    raw = client.get_item(
+        TableName=settings().table_name, Key=items.key(keys.transaction(environment_id, transaction_id))
+    ).get("Item")
+    return items.doc(raw) if raw else None
+
+
+def _claim(record: TriggerRecord, expires_at: int) -> TransactWriteItemTypeDef:
+    doc = {
+        "transactionId": record.transaction_id,
+        "bulkId": record.bulk_id,
+        "index": record.index,
+        "workflowId": record.workflow_id,
+        "createdAt": record.accepted_at,
+    }
+    return {
+        "Put": {
+            "TableName": settings().table_name,
+            "Item": items.item(
+                keys.transaction(record.environment_id, record.transaction_id), doc, expiresAt=expires_at
+            ),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
