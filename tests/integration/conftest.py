@@ -79,8 +79,9 @@ class Cloud:
         key: str | None = DEFAULT_API_KEY,
         query: dict[str, str] | None = None,
         raw_body: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], Any]:
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **(headers or {})}
         if key is not None:
             headers["Authorization"] = f"ApiKey {key}"
         event = {

@@ -57,7 +57,9 @@ def _error(
 
 @app.exception_handler(ApiError)
 def api_error(error: ApiError) -> Response[dict[str, Any]]:
-    return _error(error.status_code, error.message, error.errors)
+    response = _error(error.status_code, error.message, error.errors)
+    response.headers.update(error.headers)
+    return response
 
 
 @app.exception_handler(RequestValidationError)

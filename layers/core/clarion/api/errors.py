@@ -10,10 +10,13 @@ class ApiError(Exception):
     status_code = 400
     error_type = "bad_request"
 
-    def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
+        self.headers = headers or {}
 
 
 class BadRequestError(ApiError):
@@ -34,6 +37,11 @@ class NotFoundError(ApiError):
 class ConflictError(ApiError):
     status_code = 409
     error_type = "conflict"
+
+
+class TooManyRequestsError(ApiError):
+    status_code = 429
+    error_type = "too_many_requests"
 
 
 class PayloadTooLargeError(ApiError):

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from clarion.api import idempotency
 from clarion.api.errors import BadRequestError, PayloadTooLargeError, UnprocessableError
 from clarion.clock import now_iso
 from clarion.dialects import novu
@@ -56,8 +57,28 @@ def _created(data: Any, bulk_id: str) -> Response[dict[str, Any]]:
     )
 
 
+def _replayable(produce: Any) -> Response[dict[str, Any]]:
+    event = router.current_event
+    return idempotency.replayable(
+        router.context["environment_id"],
+        event.headers.get(idempotency.HEADER),
+        event.body,
+        router.lambda_context,
+        produce,
+    )
+
+
 @router.post("/v1/events/trigger/bulk")
 def trigger_bulk() -> Response[dict[str, Any]]:
+    return _replayable(_trigger_bulk)
+
+
+@router.post("/v1/events/trigger")
+def trigger() -> Response[dict[str, Any]]:
+    return _replayable(_trigger)
+
+
+def _trigger_bulk() -> Response[dict[str, Any]]:
     raw_events = _json_body().get("events")
     if not isinstance(raw_events, list):
         raise BadRequestError("events must be an array", {"events": {"messages": ["must be an array"]}})
@@ -69,8 +90,7 @@ def trigger_bulk() -> Response[dict[str, Any]]:
     return _created([novu.answer_item(v) for v in verdicts], bulk_id)
 
 
-@router.post("/v1/events/trigger")
-def trigger() -> Response[dict[str, Any]]:
+def _trigger() -> Response[dict[str, Any]]:
     bulk_id, (verdict,) = _accept_novu([_json_body()])
     if verdict.status is RecordStatus.QUEUED:
         return _created(novu.answer_item(verdict), bulk_id)

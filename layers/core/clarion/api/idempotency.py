@@ -1,0 +1,107 @@
+"""The `Idempotency-Key` header (Novu's semantics), on Powertools Idempotency: the same key with
+the same body within 24 h replays the first answer (`Idempotency-Replay: true`); the same key
+with another body is a 422; a duplicate arriving while the first is still running is a 409 with
+`Retry-After`. Keys are scoped to the environment."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any, cast
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from clarion.api.errors import ApiError, ConflictError, UnprocessableError
+from clarion.config import settings
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+_REPLAYED = "_replayed"
+
+
+class InProgressError(ConflictError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Retry-After": "1"})
+
+
+def _mark_replay(response: Any, _record: Any) -> Any:
+    return {**response, _REPLAYED: True}
+
+
+@lru_cache(maxsize=1)
+def _runner() -> Callable[..., dict[str, Any]]:
+    table = settings().idempotency_table_name
+    if not table:
+        raise RuntimeError("CLARION_IDEMPOTENCY_TABLE_NAME is not set for this function")
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        payload_validation_jmespath="body",
+        expires_after_seconds=24 * 3600,
+        raise_on_no_idempotency_key=True,
+        response_hook=_mark_replay,  # type: ignore[arg-type]
+    )
+
+    @idempotent_function(
+        data_keyword_argument="request",
+        config=config,
+        persistence_store=DynamoDBPersistenceLayer(table_name=table),
+    )
+    def run(request: dict[str, str], produce: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        return produce()
+
+    run.config = config  # type: ignore[attr-defined]
+    return cast(Callable[..., dict[str, Any]], run)
+
+
+def replayable(
+    environment_id: str,
+    key: str | None,
+    body: str | None,
+    lambda_context: Any,
+    produce: Callable[[], Response[dict[str, Any]]],
+) -> Response[dict[str, Any]]:
+    """Run `produce` once per (environment, key); without a key, just run it."""
+    if key is None:
+        return produce()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ApiError(f"{HEADER}: must be 1 to {MAX_KEY_LENGTH} characters")
+    run = _runner()
+    if lambda_context is not None:
+        run.config.register_lambda_context(lambda_context)  # type: ignore[attr-defined]
+    request = {"key": f"{environment_id}#{key}", "body": hashlib.sha256((body or "").encode()).hexdigest()}
+    try:
+        stored = run(request=request, produce=lambda: _to_stored(produce()))
+    except IdempotencyValidationError as error:
+        raise UnprocessableError(f"{HEADER}: key '{key}' was already used with a different body") from error
+    except IdempotencyAlreadyInProgressError as error:
+        raise InProgressError(f"{HEADER}: a request with key '{key}' is still being processed") from error
+    headers = {**stored["headers"], HEADER: key}
+    if stored.get(_REPLAYED):
+        headers["Idempotency-Replay"] = "true"
+    return Response(
+        status_code=stored["status_code"],
+        content_type=content_types.APPLICATION_JSON,
+        body=json.loads(stored["body"]),
+        headers=headers,
+    )
+
+
+def _to_stored(response: Response[dict[str, Any]]) -> dict[str, Any]:
+    body = response.body
+    headers = {name: value for name, value in response.headers.items() if name.lower() != "content-type"}
+    return {
+        "status_code": response.status_code,
+        "headers": {k: v if isinstance(v, str) else ", ".join(v) for k, v in headers.items()},
+        "body": body if isinstance(body, str) else json.dumps(body),
+    }
