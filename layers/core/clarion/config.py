@@ -18,6 +18,8 @@ class Settings(BaseModel):
     status_ttl_days: int = Field(default=30, ge=1)
     auth_cache_seconds: int = Field(default=60, ge=0)
     workflow_cache_seconds: int = Field(default=30, ge=0)
+    default_rate_per_second: int = Field(default=1000, ge=1)  # records per second per environment
+    default_rate_burst: int = Field(default=2000, ge=1)
 
     def require_trigger_queue(self) -> str:
         if not self.trigger_queue_url:

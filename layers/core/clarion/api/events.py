@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from clarion.api import idempotency
+from clarion.api import idempotency, limits
 from clarion.api.errors import BadRequestError, PayloadTooLargeError, UnprocessableError
 from clarion.clock import now_iso
 from clarion.dialects import novu
@@ -28,8 +28,9 @@ def _json_body() -> Any:
     return body
 
 
-def _accept_novu(raw_events: list[Any]) -> tuple[str, list[RecordOutcome]]:
+def _accept_novu(raw_events: list[Any]) -> tuple[str, list[RecordOutcome], dict[str, str]]:
     environment_id: str = router.context["environment_id"]
+    rate_headers = limits.take(environment_id, cost=len(raw_events))
     bulk_id, created_at = new_id(), now_iso()
     for index, raw in enumerate(raw_events):
         if isinstance(raw, dict) and len(json.dumps(raw.get("payload", {}))) > MAX_EVENT_PAYLOAD_BYTES:
@@ -45,15 +46,15 @@ def _accept_novu(raw_events: list[Any]) -> tuple[str, list[RecordOutcome]]:
         )
         for index, raw in enumerate(raw_events)
     ]
-    return bulk_id, accept(environment_id, bulk_id, created_at, candidates)
+    return bulk_id, accept(environment_id, bulk_id, created_at, candidates), rate_headers
 
 
-def _created(data: Any, bulk_id: str) -> Response[dict[str, Any]]:
+def _created(data: Any, bulk_id: str, headers: dict[str, str]) -> Response[dict[str, Any]]:
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,
         body={"data": data},
-        headers={"Location": f"/v1/events/trigger/bulk/{bulk_id}"},
+        headers={"Location": f"/v1/events/trigger/bulk/{bulk_id}", **headers},
     )
 
 
@@ -86,16 +87,16 @@ def _trigger_bulk() -> Response[dict[str, Any]]:
         raise UnprocessableError(
             f"events: at most {novu.MAX_BULK_EVENTS} events per request, got {len(raw_events)}"
         )
-    bulk_id, verdicts = _accept_novu(raw_events)
-    return _created([novu.answer_item(v) for v in verdicts], bulk_id)
+    bulk_id, verdicts, headers = _accept_novu(raw_events)
+    return _created([novu.answer_item(v) for v in verdicts], bulk_id, headers)
 
 
 def _trigger() -> Response[dict[str, Any]]:
-    bulk_id, (verdict,) = _accept_novu([_json_body()])
+    bulk_id, (verdict,), headers = _accept_novu([_json_body()])
     if verdict.status is RecordStatus.QUEUED:
-        return _created(novu.answer_item(verdict), bulk_id)
+        return _created(novu.answer_item(verdict), bulk_id, headers)
     if verdict.error_type == WORKFLOW_NOT_FOUND:
         raise UnprocessableError(f"workflow_not_found: {verdict.error}")
     if verdict.status is RecordStatus.ERROR:
         raise BadRequestError(verdict.error or "invalid trigger")
-    return _created(novu.answer_item(verdict), bulk_id)
+    return _created(novu.answer_item(verdict), bulk_id, headers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from clarion import aws
@@ -60,5 +61,47 @@ def create_environment(environment_id: str, api_key: str, client: DynamoDBClient
     )
 
 
+@dataclass(frozen=True)
+class RateLimit:
+    per_second: int
+    burst: int
+
+
+_limits: dict[str, tuple[float, RateLimit]] = {}
+
+
+def rate_limit(environment_id: str, client: DynamoDBClient | None = None) -> RateLimit:
+    """The environment's limit (its own, or the defaults), cached per container like keys."""
+    now = time.monotonic()
+    cached = _limits.get(environment_id)
+    if cached and cached[0] > now:
+        return cached[1]
+    client = client or aws.dynamodb()
+    found = (
+        client.get_item(TableName=settings().table_name, Key=items.key(keys.environment(environment_id))).get(
+            "Item"
+        )
+        or {}
+    )
+    limit = RateLimit(
+        per_second=items.number(found, "ratePerSecond", settings().default_rate_per_second),
+        burst=items.number(found, "rateBurst", settings().default_rate_burst),
+    )
+    _limits[environment_id] = (now + settings().auth_cache_seconds, limit)
+    return limit
+
+
+def set_rate_limit(environment_id: str, limit: RateLimit, client: DynamoDBClient | None = None) -> None:
+    client = client or aws.dynamodb()
+    client.update_item(
+        TableName=settings().table_name,
+        Key=items.key(keys.environment(environment_id)),
+        UpdateExpression="SET ratePerSecond = :rate, rateBurst = :burst",
+        ExpressionAttributeValues={":rate": items.n(limit.per_second), ":burst": items.n(limit.burst)},
+    )
+    _limits.pop(environment_id, None)
+
+
 def forget_cached_keys() -> None:
     _cache.clear()
+    _limits.clear()

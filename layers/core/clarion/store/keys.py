@@ -4,11 +4,16 @@ environment id, so no query can cross environments.
 | access pattern                                   | pk                          | sk                       | gsi1pk / gsi1sk                  |
 |--------------------------------------------------|-----------------------------|--------------------------|----------------------------------|
 | API key hash -> environment (cached)              | APIKEY#<sha256>             | APIKEY                   |                                  |
-| environment                                       | ENV#<env>                   | ENV                      |                                  |
+| environment (and its rate limits)                 | ENV#<env>                   | ENV                      |                                  |
+| rate-limit bucket per environment                 | ENV#<env>                   | RATE                     |                                  |
 | numeric id counters (workflow triggerId)          | ENV#<env>                   | COUNTER#<name>           |                                  |
 | workflow by id; list workflows                    | ENV#<env>#WF#<id>           | WF                       | ENV#<env>#WFS / <id>             |
 | workflow by numeric triggerId                     | ENV#<env>#WFTRIGGER#<n>     | WF                       |                                  |
-| subscriber by id                                  | ENV#<env>#SUB#<id>          | PROFILE                  |                                  |
+| subscriber by id; list subscribers, paged         | ENV#<env>#SUB#<id>          | PROFILE                  | ENV#<env>#SUBS / <id>            |
+| tenant by identifier; list tenants, paged         | ENV#<env>#TENANT#<id>       | TENANT                   | ENV#<env>#TENANTS / <id>         |
+| topic by key; list topics, paged                  | ENV#<env>#TOPIC#<key>       | TOPIC                    | ENV#<env>#TOPICS / <key>         |
+| topic -> members, paged; subscriber -> topics     | ENV#<env>#TOPIC#<key>       | MEMBER#<subscriberId>    | ENV#<env>#SUBTOPICS#<sub> / <key>|
+| integrations; the active one per channel          | ENV#<env>#INTEGRATIONS      | INT#<id> / ACTIVE#<chan> |                                  |
 | bulk by id; its records in request order          | ENV#<env>#BULK#<id>         | BULK / REC#<index:05d>   |                                  |
 | transactionId claimed once -> bulk, index         | ENV#<env>#TX#<tx>           | TX                       |                                  |
 | claim per (transaction, recipient, step) = message| ENV#<env>#TX#<tx>           | MSG#<subscriber>#<step>  | ENV#<env>#FEED#<sub> / <ts>#<tx>  |
@@ -34,6 +39,10 @@ def api_key(key_hash: str) -> Key:
 
 def environment(environment_id: str) -> Key:
     return {"pk": _env(environment_id), "sk": "ENV"}
+
+
+def rate_bucket(environment_id: str) -> Key:
+    return {"pk": _env(environment_id), "sk": "RATE"}
 
 
 def counter(environment_id: str, name: str) -> Key:
@@ -74,3 +83,39 @@ def message(environment_id: str, transaction_id: str, subscriber_id: str, step_i
 
 def feed(environment_id: str, subscriber_id: str) -> str:
     return f"{_env(environment_id)}#FEED#{subscriber_id}"
+
+
+def subscriber_list(environment_id: str) -> str:
+    return f"{_env(environment_id)}#SUBS"
+
+
+def subscriber_topics(environment_id: str, subscriber_id: str) -> str:
+    return f"{_env(environment_id)}#SUBTOPICS#{subscriber_id}"
+
+
+def tenant(environment_id: str, identifier: str) -> Key:
+    return {"pk": f"{_env(environment_id)}#TENANT#{identifier}", "sk": "TENANT"}
+
+
+def tenant_list(environment_id: str) -> str:
+    return f"{_env(environment_id)}#TENANTS"
+
+
+def topic(environment_id: str, topic_key: str) -> Key:
+    return {"pk": f"{_env(environment_id)}#TOPIC#{topic_key}", "sk": "TOPIC"}
+
+
+def topic_member(environment_id: str, topic_key: str, subscriber_id: str) -> Key:
+    return {"pk": f"{_env(environment_id)}#TOPIC#{topic_key}", "sk": f"MEMBER#{subscriber_id}"}
+
+
+def topic_list(environment_id: str) -> str:
+    return f"{_env(environment_id)}#TOPICS"
+
+
+def integration(environment_id: str, identifier: str) -> Key:
+    return {"pk": f"{_env(environment_id)}#INTEGRATIONS", "sk": f"INT#{identifier}"}
+
+
+def active_integration(environment_id: str, channel: str) -> Key:
+    return {"pk": f"{_env(environment_id)}#INTEGRATIONS", "sk": f"ACTIVE#{channel}"}

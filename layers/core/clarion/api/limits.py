@@ -1,0 +1,51 @@
+"""Rate limiting per environment: a token bucket (GCRA) where a bulk of N records costs N.
+Answers carry `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`; a refusal is a 429
+with `Retry-After`."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from clarion.api.errors import TooManyRequestsError
+from clarion.store import environments, rate_buckets
+
+_MICROS = 1_000_000
+
+
+def take(environment_id: str, cost: int) -> dict[str, str]:
+    """Spend `cost` tokens or raise TooManyRequestsError; returns the headers to answer with."""
+    limit = environments.rate_limit(environment_id)
+    interval = _MICROS // limit.per_second
+    tolerance = limit.burst * interval
+    if cost > limit.burst:
+        raise TooManyRequestsError(
+            f"a request of {cost} records exceeds this environment's burst of {limit.burst}",
+            headers=_headers(limit.burst, 0, 0) | {"Retry-After": "0"},
+        )
+    now = time.time_ns() // 1000
+    taken = rate_buckets.take(environment_id, now, cost * interval, tolerance)
+    if not taken.allowed:
+        wait = max(taken.tat_us + cost * interval - tolerance - now, 0)
+        retry_after = str(max(math.ceil(wait / _MICROS), 1))
+        raise TooManyRequestsError(
+            f"rate limit of {limit.per_second} records/s exceeded; retry in {retry_after} s",
+            headers=_headers(
+                limit.burst, remaining(taken.tat_us, now, interval, tolerance), taken.tat_us - now
+            )
+            | {"Retry-After": retry_after},
+        )
+    return _headers(limit.burst, remaining(taken.tat_us, now, interval, tolerance), taken.tat_us - now)
+
+
+def remaining(tat: int, now: int, interval: int, tolerance: int) -> int:
+    """Tokens left: how many more could be taken right now."""
+    return max((tolerance - max(tat - now, 0)) // interval, 0)
+
+
+def _headers(limit: int, left: int, until_full_us: int) -> dict[str, str]:
+    return {
+        "RateLimit-Limit": str(limit),
+        "RateLimit-Remaining": str(left),
+        "RateLimit-Reset": str(max(math.ceil(until_full_us / _MICROS), 0)),
+    }

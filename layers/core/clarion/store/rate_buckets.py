@@ -1,0 +1,63 @@
+"""One rate-limit bucket per environment, as GCRA (the token bucket's exact equivalent, kept as a
+single "theoretical arrival time" in microseconds). Taking N tokens is one conditional UpdateItem in the
+common case, two when the bucket's state is not the one this container saw last."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from clarion import aws
+from clarion.config import settings
+from clarion.store import items, keys
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@dataclass(frozen=True)
+class Taken:
+    allowed: bool
+    tat_us: int  # the bucket's theoretical arrival time after (or, if refused, before) this request
+
+
+_busy_hint: dict[str, bool] = {}
+
+
+def take(
+    environment_id: str, now_us: int, cost_us: int, tolerance_us: int, client: DynamoDBClient | None = None
+) -> Taken:
+    """Advance the bucket by cost_us if it stays within tolerance_us of now."""
+    client = client or aws.dynamodb()
+    key = items.key(keys.rate_bucket(environment_id))
+    values = {":now": items.n(now_us), ":cost": items.n(cost_us)}
+    idle = {
+        "UpdateExpression": "SET tat = :fresh",
+        "ConditionExpression": "attribute_not_exists(tat) OR tat <= :now",
+        "ExpressionAttributeValues": {":now": values[":now"], ":fresh": items.n(now_us + cost_us)},
+    }
+    busy = {
+        "UpdateExpression": "SET tat = tat + :cost",
+        "ConditionExpression": "tat > :now AND tat <= :latest",
+        "ExpressionAttributeValues": {**values, ":latest": items.n(now_us + tolerance_us - cost_us)},
+    }
+    attempts = [busy, idle] if _busy_hint.get(environment_id) else [idle, busy]
+    old_tat = now_us
+    for attempt in attempts:
+        try:
+            answer = client.update_item(
+                TableName=settings().table_name,
+                Key=key,
+                ReturnValues="UPDATED_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **attempt,  # type: ignore[arg-type]
+            )
+        except client.exceptions.ConditionalCheckFailedException as error:
+            old: Any = error.response.get("Item") or {}
+            old_tat = items.number(old, "tat", old_tat)
+            continue
+        tat = items.number(answer["Attributes"], "tat")
+        _busy_hint[environment_id] = tat > now_us
+        return Taken(True, tat)
+    _busy_hint[environment_id] = True
+    return Taken(False, old_tat)

@@ -1,0 +1,61 @@
+"""Per-environment token bucket: a bulk of N costs N; 429 with Retry-After; limits per environment."""
+
+from __future__ import annotations
+
+from clarion.store import environments
+
+from tests.integration.conftest import Cloud
+
+
+def bulk(n: int, start: int = 0) -> dict[str, object]:
+    return {"events": [{"name": "welcome", "to": f"u{start + i}"} for i in range(n)]}
+
+
+def test_bulk_costs_one_token_per_record_and_refusal_says_when_to_retry(cloud: Cloud) -> None:
+    with cloud.configured_as("ApiFunction"):
+        environments.set_rate_limit("development", environments.RateLimit(per_second=1, burst=30))
+    status, headers, _ = cloud.api("POST", "/v1/events/trigger/bulk", bulk(20))
+    assert status == 201
+    assert headers["RateLimit-Limit"] == "30"
+    assert headers["RateLimit-Remaining"] == "10"
+    status, headers, _ = cloud.api("POST", "/v1/events/trigger/bulk", bulk(10, 20))
+    assert status == 201
+    assert headers["RateLimit-Remaining"] == "0"
+    status, headers, body = cloud.api("POST", "/v1/events/trigger/bulk", bulk(1, 30))
+    assert status == 429
+    assert body["statusCode"] == 429
+    assert int(headers["Retry-After"]) >= 1
+    status, headers, _ = cloud.api("POST", "/v1/events/trigger/bulk", bulk(31))
+    assert status == 429
+    assert "burst" in _["message"]
+    assert len(cloud.receive("TriggerQueue", 40)) == 30  # refused requests enqueued nothing
+
+
+def test_each_environment_has_its_own_bucket_and_limits(cloud: Cloud) -> None:
+    with cloud.configured_as("ApiFunction"):
+        environments.set_rate_limit("development", environments.RateLimit(per_second=1, burst=5))
+        environments.create_environment("staging", "staging-key")
+    assert cloud.api("POST", "/v1/events/trigger/bulk", bulk(5))[0] == 201
+    assert cloud.api("POST", "/v1/events/trigger/bulk", bulk(1))[0] == 429
+    status, headers, _ = cloud.api("POST", "/v1/events/trigger/bulk", bulk(50), key="staging-key")
+    assert status == 201
+    assert headers["RateLimit-Limit"] == "2000"  # the default
+
+
+def test_bucket_refills_over_time(cloud: Cloud, monkeypatch: object) -> None:
+    import time
+
+    clock = [time.time_ns()]
+    import clarion.api.limits as limits
+
+    monkeypatch.setattr(limits.time, "time_ns", lambda: clock[0])  # type: ignore[attr-defined]
+    with cloud.configured_as("ApiFunction"):
+        environments.set_rate_limit("development", environments.RateLimit(per_second=10, burst=10))
+    assert cloud.api("POST", "/v1/events/trigger/bulk", bulk(10))[0] == 201
+    assert cloud.api("POST", "/v1/events/trigger/bulk", bulk(1))[0] == 429
+    clock[0] += 500_000_000  # half a second: five tokens back
+    status, headers, _ = cloud.api("POST", "/v1/events/trigger/bulk", bulk(5))
+    assert status == 201
+    assert headers["RateLimit-Remaining"] == "0"
+    clock[0] += 2_000_000_000
+    assert cloud.api("POST", "/v1/events/trigger/bulk", bulk(10))[0] == 201
