@@ -167,3 +167,26 @@ def test_transaction_id_is_used_once_per_environment(cloud: Cloud) -> None:
     cloud.drain()
     assert len(cloud.api("GET", "/v1/subscribers/bob/notifications/feed")[2]["data"]) == 0
     assert len(cloud.api("GET", "/v1/subscribers/carol/notifications/feed")[2]["data"]) == 1
+
+
+def test_generated_transaction_ids_resolve_and_cannot_be_reused(cloud: Cloud) -> None:
+    first = cloud.api("POST", "/v1/events/trigger/bulk", {"events": [{"name": "welcome", "to": "ada"}]})[2][
+        "data"
+    ]
+    generated = first[0]["transactionId"]
+    assert generated.startswith("clr_")
+    assert cloud.api("GET", f"/v1/events/trigger/{generated}")[2]["data"]["status"] == "queued"
+    again = cloud.api(
+        "POST",
+        "/v1/events/trigger/bulk",
+        {"events": [{"name": "welcome", "to": "ada", "transactionId": generated}]},
+    )[2]["data"]
+    assert again[0]["status"] == "error"
+    assert "already used" in again[0]["error"][0]
+    cloud.drain()
+    view = cloud.api("GET", f"/v1/events/trigger/{generated}")[2]["data"]
+    assert view["status"] == "completed"
+    assert view["workflowId"] == "welcome"
+    assert len(cloud.api("GET", "/v1/subscribers/ada/notifications/feed")[2]["data"]) == 1
+    bulk_id = generated.split("_")[1]
+    assert cloud.api("GET", f"/v1/events/trigger/clr_{bulk_id}_7")[0] == 404

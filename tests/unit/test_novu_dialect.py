@@ -1,21 +1,16 @@
 from __future__ import annotations
 
-import itertools
-
 from clarion.dialects import novu
 from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TopicRef, TriggerRecord
-
-ids = itertools.count()
 
 
 def parse(raw: object) -> TriggerRecord | RecordOutcome:
     return novu.parse_event(
         raw,
         environment_id="env",
-        bulk_id="b",
+        bulk_id="0b5e2c7e-8a7f-4d3e-9c11-2f1b6c1d9e00",
         index=3,
         accepted_at="t",
-        new_id=lambda: f"generated-{next(ids)}",
     )
 
 
@@ -38,7 +33,7 @@ def test_every_recipient_form_maps_to_the_model_and_duplicates_are_removed() -> 
         SubscriberProfile(subscriber_id="b", email="b@x.io"),
         TopicRef(topic_key="news"),
     ]
-    assert record.transaction_id.startswith("generated-")
+    assert record.transaction_id.startswith("clr_0b5e2c7e-8a7f-4d3e-9c11-2f1b6c1d9e00_")
     assert record.index == 3
 
 
@@ -63,12 +58,16 @@ def test_invalid_event_is_refused_with_its_fields_named_and_keeps_its_transactio
 def test_non_object_event_is_refused_not_raised() -> None:
     outcome = parse(["not", "an", "event"])
     assert isinstance(outcome, RecordOutcome)
-    assert outcome.transaction_id.startswith("generated-")
+    assert outcome.transaction_id.startswith("clr_0b5e2c7e-8a7f-4d3e-9c11-2f1b6c1d9e00_")
 
 
 def test_answers_carry_exactly_novus_keys() -> None:
     queued = RecordOutcome(
-        environment_id="e", bulk_id="b", index=0, transaction_id="t", status=RecordStatus.QUEUED
+        environment_id="e",
+        bulk_id="0b5e2c7e-8a7f-4d3e-9c11-2f1b6c1d9e00",
+        index=0,
+        transaction_id="t",
+        status=RecordStatus.QUEUED,
     )
     assert novu.answer_item(queued) == {"acknowledged": True, "status": "processed", "transactionId": "t"}
     refused = queued.model_copy(update={"status": RecordStatus.TRIGGER_NOT_ACTIVE, "error": "inactive"})
@@ -78,3 +77,12 @@ def test_answers_carry_exactly_novus_keys() -> None:
         "error": ["inactive"],
         "transactionId": "t",
     }
+
+
+def test_generated_transaction_ids_name_their_bulk_and_record() -> None:
+    from clarion.ids import generated_transaction_id, parse_generated_transaction_id
+
+    bulk = "0b5e2c7e-8a7f-4d3e-9c11-2f1b6c1d9e00"
+    assert parse_generated_transaction_id(generated_transaction_id(bulk, 42)) == (bulk, 42)
+    for other in ("clr_x_1", "tx-1", f"clr_{bulk}_", f"clr_{bulk}_123456", f"xclr_{bulk}_1"):
+        assert parse_generated_transaction_id(other) is None

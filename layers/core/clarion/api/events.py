@@ -42,7 +42,6 @@ def _accept_novu(raw_events: list[Any]) -> tuple[str, list[RecordOutcome], dict[
             bulk_id=bulk_id,
             index=index,
             accepted_at=created_at,
-            new_id=new_id,
         )
         for index, raw in enumerate(raw_events)
     ]

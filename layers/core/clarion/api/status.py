@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from clarion.api.errors import BadRequestError, NotFoundError
+from clarion.ids import parse_generated_transaction_id
 from clarion.model import RecordStatus
 from clarion.results.status import bulk_view, transaction_view
 from clarion.store import bulks, transactions
@@ -45,8 +46,22 @@ def bulk_records(
 @router.get("/v1/events/trigger/<transaction_id>")
 def transaction_status(transaction_id: str) -> dict[str, Any]:
     environment_id = router.context["environment_id"]
-    claim = transactions.get(environment_id, transaction_id)
-    if claim is None:
-        raise NotFoundError(f"transactionId: trigger '{transaction_id}' not found")
+    generated = parse_generated_transaction_id(transaction_id)
+    if generated:
+        bulk_id, index = generated
+        header = bulks.get(environment_id, bulk_id)
+        if header is None or index >= header["total"]:
+            raise NotFoundError(f"transactionId: trigger '{transaction_id}' not found")
+        claim = {
+            "transactionId": transaction_id,
+            "bulkId": bulk_id,
+            "index": index,
+            "createdAt": header["createdAt"],
+        }
+    else:
+        found = transactions.get(environment_id, transaction_id)
+        if found is None:
+            raise NotFoundError(f"transactionId: trigger '{transaction_id}' not found")
+        claim = found
     row = bulks.record(environment_id, claim["bulkId"], claim["index"])
     return {"data": transaction_view(claim, row)}

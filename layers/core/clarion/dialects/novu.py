@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clarion.api.errors import field_errors
+from clarion.ids import generated_transaction_id
 from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TopicRef, TriggerRecord
 from clarion.model.trigger import Recipient
 
@@ -84,12 +85,12 @@ class NovuTriggerEvent(BaseModel):
 
 
 def parse_event(
-    raw: Any, *, environment_id: str, bulk_id: str, index: int, accepted_at: str, new_id: Any
+    raw: Any, *, environment_id: str, bulk_id: str, index: int, accepted_at: str
 ) -> TriggerRecord | RecordOutcome:
     """One raw event -> a record to run, or a refusal naming the fields (never an exception)."""
     transaction_id = raw.get("transactionId") if isinstance(raw, dict) else None
     if not isinstance(transaction_id, str) or not transaction_id:
-        transaction_id = new_id()
+        transaction_id = generated_transaction_id(bulk_id, index)
     try:
         event = NovuTriggerEvent.model_validate(raw)
     except ValidationError as error:

@@ -85,6 +85,7 @@ def _outcome(
         bulk_id=record.bulk_id,
         index=record.index,
         transaction_id=record.transaction_id,
+        workflow_id=record.workflow_id,
         status=status,
         error=error,
         steps=steps or [],

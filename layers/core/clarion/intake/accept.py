@@ -1,9 +1,9 @@
 """Accept a bulk of trigger records. Dialect-free: records arrive already parsed, refusals already
 decided; this decides the rest against their workflows and fans the accepted ones out.
 
-AWS calls for a 100-record bulk with warm caches: one TransactWriteItems claiming the
-transactionIds, ten SendMessageBatch, one UpdateItem for the bulk header, and one BatchWriteItem
-only when some records were refused."""
+AWS calls for a 100-record bulk with warm caches: ten SendMessageBatch, one UpdateItem for the
+bulk header, one TransactWriteItems only when callers chose their own transactionIds (to claim
+them), and one BatchWriteItem only when some records were refused. (The rate limit adds one.)"""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from clarion import aws
 from clarion.config import settings
+from clarion.ids import GENERATED_PREFIX, generated_transaction_id
 from clarion.model import RecordOutcome, RecordStatus, TriggerRecord, Workflow
 from clarion.observability import logger, metrics
 from clarion.store import bulks, transactions, workflows
@@ -39,7 +40,14 @@ def accept(
         else:
             verdicts[record.index] = _verdict(record, *refusal)
     expires_at = _expires_at()
-    claimed, reused = transactions.claim(runnable, expires_at) if runnable else ([], [])
+    own = [r for r in runnable if r.transaction_id == generated_transaction_id(bulk_id, r.index)]
+    callers = [r for r in runnable if r.transaction_id != generated_transaction_id(bulk_id, r.index)]
+    # An id in Clarion's generated form that is not this record's was generated for another
+    # trigger, which used it: it is refused as reused, never claimed.
+    foreign = [r for r in callers if r.transaction_id.startswith(GENERATED_PREFIX)]
+    to_claim = [r for r in callers if not r.transaction_id.startswith(GENERATED_PREFIX)]
+    claimed, reused = transactions.claim(to_claim, expires_at) if to_claim else ([], [])
+    claimed, reused = own + claimed, foreign + reused
     for record in reused:
         message = f"transactionId '{record.transaction_id}' was already used in this environment"
         verdicts[record.index] = _verdict(record, RecordStatus.ERROR, TRANSACTION_REUSED, message)
@@ -99,6 +107,7 @@ def _verdict(
         bulk_id=record.bulk_id,
         index=record.index,
         transaction_id=record.transaction_id,
+        workflow_id=record.workflow_id,
         status=status,
         error=error,
         error_type=error_type,

@@ -42,6 +42,7 @@ class RecordOutcome(BaseModel):
     bulk_id: str
     index: int = Field(ge=0)
     transaction_id: str
+    workflow_id: str | None = None
     status: RecordStatus
     error: str | None = None
     error_type: str | None = None  # machine-readable: workflow_not_found, validation_error, ...

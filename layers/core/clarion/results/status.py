@@ -43,7 +43,7 @@ def transaction_view(claim: dict[str, Any], row: dict[str, Any] | None) -> dict[
         "transactionId": claim["transactionId"],
         "bulkId": claim["bulkId"],
         "index": claim["index"],
-        "workflowId": claim["workflowId"],
+        "workflowId": (row or {}).get("workflowId", claim.get("workflowId")),
         "createdAt": claim["createdAt"],
         "status": row["status"] if row else RecordStatus.QUEUED.value,
         "error": row.get("error") if row else None,

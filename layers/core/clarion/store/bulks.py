@@ -32,6 +32,7 @@ def record_row(environment_id: str, outcome: RecordOutcome, expires_at: int) -> 
         {
             "index": outcome.index,
             "transactionId": outcome.transaction_id,
+            "workflowId": outcome.workflow_id,
             "status": outcome.status.value,
             "error": outcome.error,
             "steps": [step.model_dump(mode="json", exclude_none=True) for step in outcome.steps],
