@@ -31,6 +31,6 @@ def seed(api_key: str) -> None:
 
     config.settings.cache_clear()
     aws.reset_clients()
-    environments.create_environment(DEVELOPMENT, api_key)
+    environments.create_environment(DEVELOPMENT, api_key, allow_loopback_urls=True)
     with contextlib.suppress(workflows.WorkflowExistsError):
         workflows.create(DEVELOPMENT, Workflow.model_validate(WELCOME_WORKFLOW))

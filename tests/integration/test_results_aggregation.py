@@ -135,7 +135,7 @@ def test_records_filter_by_status_and_transaction_view(cloud: Cloud) -> None:
     steps = {s["stepId"]: s for s in two["recipients"][0]["steps"]}
     assert two["status"] == "failed"
     assert steps["a"]["status"] == "sent"
-    assert steps["off"] == {"stepId": "off", "status": "skipped", "detail": "step is not active"}
+    assert (steps["off"]["status"], steps["off"]["detail"]) == ("skipped", "step is not active")
     assert steps["broken"]["status"] == "failed" and "template" in steps["broken"]["detail"]
     assert cloud.api("GET", "/v1/events/trigger/unknown-tx")[0] == 404
 

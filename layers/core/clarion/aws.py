@@ -8,6 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    # boto3-stubs[sesv2,sns]: typed when installed, Any otherwise.
+    from mypy_boto3_sesv2 import SESV2Client  # type: ignore[import-not-found,unused-ignore]
+    from mypy_boto3_sns import SNSClient  # type: ignore[import-not-found,unused-ignore]
     from mypy_boto3_sqs import SQSClient
 
 
@@ -25,6 +29,16 @@ def dynamodb() -> DynamoDBClient:
 
 def sqs() -> SQSClient:
     client: SQSClient = _client("sqs")
+    return client
+
+
+def sesv2() -> SESV2Client:
+    client: SESV2Client = _client("sesv2")
+    return client
+
+
+def sns() -> SNSClient:
+    client: SNSClient = _client("sns")
     return client
 
 

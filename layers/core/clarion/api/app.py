@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from clarion.api import events, status, subscribers, workflows
+from clarion.api import events, integrations, messages, status, subscribers, tenants, topics, workflows
 from clarion.api.auth import environment_from_header
 from clarion.api.errors import ApiError, field_errors
 from clarion.clock import now_iso
@@ -37,7 +37,16 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-for router in (events.router, workflows.router, subscribers.router, status.router):
+for router in (
+    events.router,
+    workflows.router,
+    subscribers.router,
+    status.router,
+    tenants.router,
+    topics.router,
+    integrations.router,
+    messages.router,
+):
     app.include_router(router)
 
 

@@ -8,10 +8,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from clarion.api.errors import BadRequestError, NotFoundError
+from clarion.engine.cancel import cancel_pending
 from clarion.ids import parse_generated_transaction_id
 from clarion.model import RecordStatus
 from clarion.results.status import bulk_view, transaction_view
-from clarion.store import bulks, transactions
+from clarion.store import bulks, messages, transactions
 
 router = APIGatewayRouter()
 
@@ -43,9 +44,8 @@ def bulk_records(
     return {"data": rows, "next": next_cursor}
 
 
-@router.get("/v1/events/trigger/<transaction_id>")
-def transaction_status(transaction_id: str) -> dict[str, Any]:
-    environment_id = router.context["environment_id"]
+def _claim(environment_id: str, transaction_id: str) -> dict[str, Any]:
+    """Where a transaction's record lives: from its generated id, or from the caller id's claim."""
     generated = parse_generated_transaction_id(transaction_id)
     if generated:
         bulk_id, index = generated
@@ -63,5 +63,20 @@ def transaction_status(transaction_id: str) -> dict[str, Any]:
         if found is None:
             raise NotFoundError(f"transactionId: trigger '{transaction_id}' not found")
         claim = found
+    return claim
+
+
+@router.get("/v1/events/trigger/<transaction_id>")
+def transaction_status(transaction_id: str) -> dict[str, Any]:
+    environment_id = router.context["environment_id"]
+    claim = _claim(environment_id, transaction_id)
     row = bulks.record(environment_id, claim["bulkId"], claim["index"])
-    return {"data": transaction_view(claim, row)}
+    return {"data": transaction_view(claim, row, messages.for_transaction(environment_id, transaction_id))}
+
+
+@router.delete("/v1/events/trigger/<transaction_id>")
+def cancel(transaction_id: str) -> dict[str, Any]:
+    """Cancel the transaction's pending delays for every recipient (Novu: `{"data": true}`)."""
+    environment_id = router.context["environment_id"]
+    _claim(environment_id, transaction_id)
+    return {"data": cancel_pending(environment_id, transaction_id) > 0}

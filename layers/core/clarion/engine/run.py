@@ -1,13 +1,23 @@
-"""Run one trigger record: every active step for every recipient, each side effect exactly once."""
+"""Run one trigger record (or a part of one): every step for every recipient, in order, each side
+effect claimed exactly once in the transaction's partition (store.messages).
+
+A record's own run reports its outcome. Parts report nothing: a delay resumes one recipient
+later, a topic page fans out into parts of at most 100 members, and a fanout part runs the
+workflow for its members. Parts travel back through the TriggerQueue (`later`)."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from clarion.channels import in_app
+from clarion.channels import dispatch
+from clarion.channels.delivery import Delivery, OutboundPolicy
 from clarion.clock import now_iso
+from clarion.engine.conditions import skip_reason
 from clarion.engine.render import TemplateError, render_content
 from clarion.model import (
+    Continuation,
     RecordOutcome,
     RecordStatus,
     Step,
@@ -16,65 +26,336 @@ from clarion.model import (
     SubscriberProfile,
     TopicRef,
     TriggerRecord,
+    Workflow,
 )
-from clarion.store import subscribers, workflows
+from clarion.store import environments, integrations, messages, subscribers, tenants, topics, workflows
+
+TOPIC_PAGE = 100
+MAX_SQS_DELAY = 900
+_DELIVERY_ATTEMPTS = 3
+_BACKOFF_SECONDS = 0.2
+_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86_400}
 
 
-def run(record: TriggerRecord) -> RecordOutcome:
+@dataclass
+class Later:
+    """Parts to enqueue on the TriggerQueue after the batch, each with its SQS delay."""
+
+    parts: list[tuple[TriggerRecord, int]] = field(default_factory=list)
+
+    def add(
+        self, record: TriggerRecord, continuation: Continuation, delay_seconds: int = 0, **changes: Any
+    ) -> None:
+        self.parts.append(
+            (record.model_copy(update={"continuation": continuation, **changes}), delay_seconds)
+        )
+
+
+def run(record: TriggerRecord, later: Later) -> RecordOutcome | None:
+    """The record's outcome, or None for a part."""
     workflow = workflows.get(record.environment_id, record.workflow_id)
     if workflow is None:
         return _outcome(record, RecordStatus.FAILED, f"workflow '{record.workflow_id}' no longer exists")
-    if any(isinstance(r, TopicRef) for r in record.recipients):
-        return _outcome(record, RecordStatus.FAILED, "topic recipients are not supported yet")
-    profiles = [r for r in record.recipients if isinstance(r, SubscriberProfile)]
-    now = now_iso()
-    stored = subscribers.resolve(
-        record.environment_id, profiles + ([record.actor] if record.actor else []), now
-    )
-    actor = stored.get(record.actor.subscriber_id) if record.actor else None
-    steps: list[StepOutcome] = []
-    for profile in profiles:
-        subscriber = stored[profile.subscriber_id]
-        scope = {
-            "payload": record.payload,
-            "subscriber": subscriber,
-            "tenant": record.tenant or {},
-            "actor": actor or {},
-        }
-        steps += [_run_step(record, step, subscriber["subscriberId"], scope, now) for step in workflow.steps]
+    continuation = record.continuation
+    if continuation is None:
+        return _run_record(record, workflow, later)
+    if continuation.kind == "delay":
+        _resume(record, workflow, continuation, later)
+    elif continuation.kind == "topic":
+        _expand_topic_page(record, continuation, later)
+    else:
+        _run_for(
+            record, workflow, [r for r in record.recipients if isinstance(r, SubscriberProfile)], 0, later
+        )
+    return None
+
+
+def _run_record(record: TriggerRecord, workflow: Workflow, later: Later) -> RecordOutcome:
+    for topic in (r for r in record.recipients if isinstance(r, TopicRef)):
+        later.add(record, Continuation(kind="topic", topic_key=topic.topic_key))
+    direct = [r for r in record.recipients if isinstance(r, SubscriberProfile)]
+    steps = _run_for(record, workflow, direct, 0, later)
     failed = [s for s in steps if s.status == "failed"]
     status = RecordStatus.FAILED if failed else RecordStatus.COMPLETED
     return _outcome(record, status, failed[0].detail if failed else None, steps)
 
 
-def _run_step(
-    record: TriggerRecord, step: Step, subscriber_id: str, scope: dict[str, Any], now: str
-) -> StepOutcome:
-    def outcome(status: str, detail: str | None = None) -> StepOutcome:
-        return StepOutcome(subscriber_id=subscriber_id, step_id=step.step_id, status=status, detail=detail)
+def _run_for(
+    record: TriggerRecord, workflow: Workflow, profiles: list[SubscriberProfile], start: int, later: Later
+) -> list[StepOutcome]:
+    now = now_iso()
+    stored = subscribers.resolve(
+        record.environment_id,
+        [p for p in profiles + ([record.actor] if record.actor else []) if not p.transient],
+        now,
+    )
+    context = _Context(record, workflow, later, now, _actor(record, stored), _tenant(record, now))
+    outcomes: list[StepOutcome] = []
+    for profile in profiles:
+        subscriber = stored.get(profile.subscriber_id) or _transient(profile)
+        outcomes += _run_steps(context, subscriber, start)
+    return outcomes
 
-    if not step.active:
-        return outcome("skipped", "step is not active")
-    if step.type is not StepType.IN_APP:
-        return outcome("failed", f"step type '{step.type.value}' is not supported yet")
-    try:
-        content = render_content(step.content, scope)
-    except TemplateError as error:
-        return outcome("failed", f"template error in {error}")
-    message = {
+
+@dataclass
+class _Context:
+    record: TriggerRecord
+    workflow: Workflow
+    later: Later
+    now: str
+    actor: dict[str, Any]
+    tenant: dict[str, Any]
+    _integrations: dict[str, dict[str, Any]] | None = None
+    _policy: OutboundPolicy | None = None
+
+    def integration(self, channel: str) -> dict[str, Any] | None:
+        if self._integrations is None:
+            self._integrations = integrations.all_active(self.record.environment_id)
+        return self._integrations.get(channel)
+
+    def policy(self) -> OutboundPolicy:
+        if self._policy is None:
+            allow = environments.allows_loopback_urls(self.record.environment_id)
+            self._policy = OutboundPolicy(allow_loopback=allow)
+        return self._policy
+
+
+def _run_steps(context: _Context, subscriber: dict[str, Any], start: int) -> list[StepOutcome]:
+    record = context.record
+    scope = {
+        "payload": record.payload,
+        "subscriber": subscriber,
+        "tenant": context.tenant,
+        "actor": context.actor,
+    }
+    outcomes: list[StepOutcome] = []
+    for index in range(start, len(context.workflow.steps)):
+        step = context.workflow.steps[index]
+        reason = skip_reason(step, record.workflow_id, subscriber, scope)
+        if reason is not None:
+            outcomes.append(_record_skip(context, step, subscriber, reason))
+            continue
+        if step.type is StepType.DELAY:
+            outcomes.append(_schedule_delay(context, step, index, subscriber, scope))
+            break
+        outcome = _deliver(context, step, subscriber, scope)
+        outcomes.append(outcome)
+        if outcome.status == "failed" and step.on_failure == "halt":
+            break
+    return outcomes
+
+
+def _fields(record: TriggerRecord, step: Step, subscriber_id: str, created_at: str) -> dict[str, Any]:
+    """What every step item says about itself."""
+    return {
         "transactionId": record.transaction_id,
         "subscriberId": subscriber_id,
         "workflowId": record.workflow_id,
         "stepId": step.step_id,
         "channel": step.type.value,
-        "content": content,
-        "payload": record.payload,
-        "read": False,
-        "seen": False,
-        "createdAt": now,
+        "createdAt": created_at,
     }
-    sent = in_app.deliver(record.environment_id, record.transaction_id, subscriber_id, step.step_id, message)
-    return outcome("sent" if sent else "duplicate")
+
+
+def _claim(
+    context: _Context, step: Step, subscriber_id: str, message: dict[str, Any]
+) -> dict[str, Any] | None:
+    record = context.record
+    body = _fields(record, step, subscriber_id, context.now) | message
+    return messages.claim(record.environment_id, record.transaction_id, subscriber_id, step.step_id, body)
+
+
+def _settle(
+    context: _Context, step: Step, subscriber_id: str, message: dict[str, Any], expected: str
+) -> bool:
+    record = context.record
+    body = _fields(record, step, subscriber_id, context.now) | message
+    return messages.settle(
+        record.environment_id, record.transaction_id, subscriber_id, step.step_id, body, expected
+    )
+
+
+def _step_outcome(step: Step, subscriber_id: str, status: str, detail: str | None = None) -> StepOutcome:
+    return StepOutcome(subscriber_id=subscriber_id, step_id=step.step_id, status=status, detail=detail)
+
+
+def _record_skip(context: _Context, step: Step, subscriber: dict[str, Any], reason: str) -> StepOutcome:
+    existing = _claim(context, step, subscriber["subscriberId"], {"status": "skipped", "detail": reason})
+    if existing is not None:
+        return _step_outcome(step, subscriber["subscriberId"], existing["status"], existing.get("detail"))
+    return _step_outcome(step, subscriber["subscriberId"], "skipped", reason)
+
+
+def _deliver(context: _Context, step: Step, subscriber: dict[str, Any], scope: dict[str, Any]) -> StepOutcome:
+    subscriber_id = subscriber["subscriberId"]
+    try:
+        content = render_content(step.content, scope)
+    except TemplateError as error:
+        detail = f"template error in {error}"
+        existing = _claim(context, step, subscriber_id, {"status": "failed", "detail": detail})
+        return _step_outcome(step, subscriber_id, existing["status"] if existing else "failed", detail)
+    if step.type is StepType.IN_APP:
+        message = {
+            "status": "sent",
+            "content": content,
+            "payload": context.record.payload,
+            "read": False,
+            "seen": False,
+        }
+        existing = _claim(context, step, subscriber_id, message)
+        return _step_outcome(step, subscriber_id, existing["status"] if existing else "sent")
+    if step.type is StepType.DIGEST:
+        return _step_outcome(step, subscriber_id, "failed", "digest steps are not supported yet")
+    existing = _claim(context, step, subscriber_id, {"status": "sending"})
+    if existing is not None:
+        return _after_redelivery(context, step, subscriber_id, existing)
+    delivery = _send_with_retries(context, step, content, subscriber)
+    settled = {
+        "status": delivery.status,
+        "detail": delivery.detail,
+        "provider": delivery.provider_id,
+        "providerMessageIds": list(delivery.message_ids),
+        "content": content,
+        "sentAt": now_iso(),
+    }
+    _settle(context, step, subscriber_id, settled, expected="sending")
+    return _step_outcome(step, subscriber_id, delivery.status, delivery.detail)
+
+
+def _after_redelivery(
+    context: _Context, step: Step, subscriber_id: str, existing: dict[str, Any]
+) -> StepOutcome:
+    """The step was claimed before. If the earlier worker stopped between the provider's answer
+    and recording it, the outcome is unknown: it is recorded as failed, never sent again."""
+    if existing["status"] != "sending":
+        return _step_outcome(step, subscriber_id, existing["status"], existing.get("detail"))
+    detail = "delivery outcome unknown: the worker stopped while sending; not sent again"
+    _settle(context, step, subscriber_id, {"status": "failed", "detail": detail}, expected="sending")
+    return _step_outcome(step, subscriber_id, "failed", detail)
+
+
+def _send_with_retries(
+    context: _Context, step: Step, content: dict[str, Any], subscriber: dict[str, Any]
+) -> Delivery:
+    record = context.record
+    for attempt in range(_DELIVERY_ATTEMPTS):
+        delivery = dispatch.send(
+            step.type.value,
+            content,
+            subscriber,
+            context.integration(step.type.value),
+            record.overrides,
+            context.policy(),
+            transaction_id=record.transaction_id,
+            payload=record.payload,
+        )
+        if delivery.status == "sent" or not delivery.retryable:
+            return delivery
+        if attempt < _DELIVERY_ATTEMPTS - 1:
+            time.sleep(_BACKOFF_SECONDS * 2**attempt)
+    return delivery
+
+
+def delay_seconds(step_id: str, content: dict[str, Any]) -> int:
+    """`{"amount": 5, "unit": "minutes"}`; the amount may be a template (`{{ payload.wait }}`)."""
+    unit = content.get("unit", "seconds")
+    try:
+        amount = float(content.get("amount", 0))
+    except (TypeError, ValueError):
+        amount = -1
+    if amount < 0 or unit not in _UNIT_SECONDS:
+        raise ValueError(f"delay '{step_id}' needs content.amount >= 0 and a unit of {list(_UNIT_SECONDS)}")
+    return int(amount * _UNIT_SECONDS[unit])
+
+
+def _schedule_delay(
+    context: _Context, step: Step, index: int, subscriber: dict[str, Any], scope: dict[str, Any]
+) -> StepOutcome:
+    subscriber_id = subscriber["subscriberId"]
+    try:
+        seconds = delay_seconds(step.step_id, render_content(step.content, scope))
+    except (ValueError, TemplateError) as error:
+        return _step_outcome(step, subscriber_id, "failed", str(error))
+    resume_at = int(time.time()) + seconds
+    existing = _claim(context, step, subscriber_id, {"status": "pending", "resumeAt": resume_at})
+    if existing is not None and existing["status"] != "pending":
+        return _step_outcome(step, subscriber_id, existing["status"], existing.get("detail"))
+    resume_at = existing.get("resumeAt", resume_at) if existing else resume_at
+    continuation = Continuation(
+        kind="delay", subscriber_id=subscriber_id, step_index=index + 1, not_before=resume_at
+    )
+    profile = next(
+        (
+            r
+            for r in context.record.recipients
+            if isinstance(r, SubscriberProfile) and r.subscriber_id == subscriber_id
+        ),
+        None,
+    )
+    context.later.add(
+        context.record,
+        continuation,
+        min(max(resume_at - int(time.time()), 0), MAX_SQS_DELAY),
+        recipients=[profile or SubscriberProfile(subscriber_id=subscriber_id)],
+    )
+    return _step_outcome(step, subscriber_id, "pending", f"resumes at {resume_at}")
+
+
+def _resume(record: TriggerRecord, workflow: Workflow, continuation: Continuation, later: Later) -> None:
+    """A delay's continuation: wait more (SQS delays are 15 minutes at most), or run the rest."""
+    remaining = (continuation.not_before or 0) - int(time.time())
+    if remaining > 0:
+        later.add(record, continuation, min(remaining, MAX_SQS_DELAY))
+        return
+    delay_step = workflow.steps[continuation.step_index - 1]
+    subscriber_id = continuation.subscriber_id or ""
+    items = {
+        (m["subscriberId"], m["stepId"]): m
+        for m in messages.for_transaction(record.environment_id, record.transaction_id)
+    }
+    if items.get((subscriber_id, delay_step.step_id), {}).get("status") != "pending":
+        return  # cancelled, or resumed by an earlier delivery of this part
+    profiles = [r for r in record.recipients if isinstance(r, SubscriberProfile)]
+    _run_for(record, workflow, profiles, continuation.step_index, later)
+    done = _fields(record, delay_step, subscriber_id, now_iso()) | {"status": "resumed"}
+    messages.settle(
+        record.environment_id, record.transaction_id, subscriber_id, delay_step.step_id, done, "pending"
+    )
+
+
+def _expand_topic_page(record: TriggerRecord, continuation: Continuation, later: Later) -> None:
+    """One page of members becomes a fanout part; the next page, another topic continuation."""
+    members, cursor = topics.members_page(
+        record.environment_id, continuation.topic_key or "", TOPIC_PAGE, continuation.cursor
+    )
+    actor = record.actor.subscriber_id if record.actor else None
+    recipients = [SubscriberProfile(subscriber_id=m) for m in members if m != actor]
+    if recipients:
+        later.add(record, Continuation(kind="fanout"), recipients=recipients)
+    if cursor:
+        later.add(record, continuation.model_copy(update={"cursor": cursor}))
+
+
+def _actor(record: TriggerRecord, stored: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    if record.actor is None:
+        return {}
+    return stored.get(record.actor.subscriber_id) or _transient(record.actor)
+
+
+def _tenant(record: TriggerRecord, now: str) -> dict[str, Any]:
+    """The tenant in scope: the stored one, updated with inline data when the trigger carries any."""
+    if not record.tenant or not record.tenant.get("identifier"):
+        return {}
+    identifier = str(record.tenant["identifier"])
+    if record.continuation is None and (record.tenant.get("name") or record.tenant.get("data")):
+        return tenants.upsert(
+            record.environment_id, identifier, record.tenant.get("name"), record.tenant.get("data"), now
+        )
+    return tenants.get(record.environment_id, identifier) or dict(record.tenant)
+
+
+def _transient(profile: SubscriberProfile) -> dict[str, Any]:
+    return {"subscriberId": profile.subscriber_id} | profile.api_fields()
 
 
 def _outcome(

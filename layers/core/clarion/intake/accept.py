@@ -7,22 +7,16 @@ them), and one BatchWriteItem only when some records were refused. (The rate lim
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aws_lambda_powertools.metrics import MetricUnit
 
-from clarion import aws
+from clarion import queues
 from clarion.config import settings
 from clarion.ids import GENERATED_PREFIX, generated_transaction_id
 from clarion.model import RecordOutcome, RecordStatus, TriggerRecord, Workflow
 from clarion.observability import logger, metrics
 from clarion.store import bulks, transactions, workflows
 
-if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
-
 Candidate = TriggerRecord | RecordOutcome
-_SEND_ATTEMPTS = 3
 
 
 def accept(
@@ -120,31 +114,13 @@ def _expires_at() -> int:
     return expires_in_days(settings().status_ttl_days)
 
 
-def _enqueue(
-    records: list[TriggerRecord], client: SQSClient | None = None
-) -> list[tuple[TriggerRecord, str | None]]:
-    """SendMessageBatch in tens; entries SQS refuses are retried, then reported, never dropped."""
+def _enqueue(records: list[TriggerRecord]) -> list[tuple[TriggerRecord, str | None]]:
+    """Fan out to the TriggerQueue; entries SQS refuses (after retries) are reported, never dropped."""
     if not records:
         return []
-    client = client or aws.sqs()
-    queue_url = settings().require_trigger_queue()
-    results: list[tuple[TriggerRecord, str | None]] = []
-    for start in range(0, len(records), 10):
-        pending = {str(r.index): r for r in records[start : start + 10]}
-        last_error: dict[str, str] = {}
-        for _ in range(_SEND_ATTEMPTS):
-            answer = client.send_message_batch(
-                QueueUrl=queue_url,
-                Entries=[
-                    {"Id": entry_id, "MessageBody": r.model_dump_json()} for entry_id, r in pending.items()
-                ],
-            )
-            for sent in answer.get("Successful", []):
-                results.append((pending.pop(sent["Id"]), None))
-            last_error = {f["Id"]: f.get("Message", f["Code"]) for f in answer.get("Failed", [])}
-            if not pending:
-                break
-        results += [
-            (record, f"could not enqueue: {last_error.get(i, 'unknown')}") for i, record in pending.items()
-        ]
-    return results
+    by_index = {str(r.index): r for r in records}
+    refused = queues.send(
+        settings().require_trigger_queue(),
+        [queues.Message(i, r.model_dump_json()) for i, r in by_index.items()],
+    )
+    return [(r, f"could not enqueue: {refused[i]}" if i in refused else None) for i, r in by_index.items()]

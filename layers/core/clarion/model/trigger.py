@@ -24,10 +24,19 @@ class SubscriberProfile(BaseModel):
     locale: str | None = None
     timezone: str | None = None
     data: dict[str, Any] | None = None
+    channels: list[dict[str, Any]] | None = None
+    transient: bool = False  # delivered to, never stored (SuprSend's is_transient)
 
     def profile_fields(self) -> dict[str, Any]:
         """The inline fields to upsert onto the stored subscriber (only those given)."""
-        return self.model_dump(exclude={"kind", "subscriber_id"}, exclude_none=True)
+        return self.model_dump(exclude={"kind", "subscriber_id", "transient"}, exclude_none=True)
+
+    def api_fields(self) -> dict[str, Any]:
+        """The inline fields under the API's (camelCase) names."""
+        return {_API_NAMES.get(name, name): value for name, value in self.profile_fields().items()}
+
+
+_API_NAMES = {"first_name": "firstName", "last_name": "lastName"}
 
 
 class TopicRef(BaseModel):
@@ -38,6 +47,25 @@ class TopicRef(BaseModel):
 
 
 Recipient = Annotated[SubscriberProfile | TopicRef, Field(discriminator="kind")]
+
+
+class Continuation(BaseModel):
+    """A part of a record the worker runs later or elsewhere. A record with a continuation is a
+    part: it runs steps but reports no record outcome (the record's own run did).
+
+    delay:  resume `subscriber_id` at `step_index` once `not_before` (epoch seconds) has passed.
+    topic:  expand one page of `topic_key` members from `cursor` into fanout parts.
+    fanout: run every step for this part's recipients (a page of a topic).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["delay", "topic", "fanout"]
+    subscriber_id: str | None = None
+    step_index: int = 0
+    not_before: int | None = None
+    topic_key: str | None = None
+    cursor: str | None = None
 
 
 class TriggerRecord(BaseModel):
@@ -56,3 +84,4 @@ class TriggerRecord(BaseModel):
     actor: SubscriberProfile | None = None
     tenant: dict[str, Any] | None = None
     accepted_at: str
+    continuation: Continuation | None = None

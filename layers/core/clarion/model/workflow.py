@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +19,16 @@ class StepType(StrEnum):
     DIGEST = "digest"
 
 
+class Condition(BaseModel):
+    """`field` is a dotted path into payload, subscriber, tenant or actor: `payload.plan`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str = Field(min_length=1, max_length=256, pattern=r"^(payload|subscriber|tenant|actor)(\.[^.]+)+$")
+    operator: Literal["eq", "ne", "in", "exists", "gt", "lt"] = "eq"
+    value: Any = None
+
+
 class Step(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
@@ -26,7 +36,8 @@ class Step(BaseModel):
     type: StepType
     active: bool = True
     content: dict[str, Any] = Field(default_factory=dict)
-    conditions: list[dict[str, Any]] = Field(default_factory=list)
+    conditions: list[Condition] = Field(default_factory=list)
+    on_failure: Literal["continue", "halt"] = Field(default="continue", alias="onFailure")
 
 
 class Workflow(BaseModel):

@@ -32,12 +32,14 @@ def bulk_view(bulk_id: str, header: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def transaction_view(claim: dict[str, Any], row: dict[str, Any] | None) -> dict[str, Any]:
-    """One trigger: its status and each recipient's step outcomes, grouped by recipient."""
+def transaction_view(
+    claim: dict[str, Any], row: dict[str, Any] | None, steps: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """One trigger: its record's status and each recipient's step outcomes."""
     recipients: dict[str, list[dict[str, Any]]] = {}
-    for step in (row or {}).get("steps", []):
-        recipients.setdefault(step["subscriber_id"], []).append(
-            {"stepId": step["step_id"], "status": step["status"], "detail": step.get("detail")}
+    for step in steps:
+        recipients.setdefault(step["subscriberId"], []).append(
+            {name: step.get(name) for name in ("stepId", "channel", "status", "detail", "resumeAt")}
         )
     return {
         "transactionId": claim["transactionId"],

@@ -35,7 +35,6 @@ def record_row(environment_id: str, outcome: RecordOutcome, expires_at: int) -> 
             "workflowId": outcome.workflow_id,
             "status": outcome.status.value,
             "error": outcome.error,
-            "steps": [step.model_dump(mode="json", exclude_none=True) for step in outcome.steps],
         },
         status=outcome.status.value,
         **_ttl_attributes(expires_at),

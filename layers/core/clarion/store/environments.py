@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from clarion import aws
 from clarion.config import settings
@@ -41,14 +41,18 @@ def environment_for_key(api_key: str, client: DynamoDBClient | None = None) -> s
     return environment_id
 
 
-def create_environment(environment_id: str, api_key: str, client: DynamoDBClient | None = None) -> None:
+def create_environment(
+    environment_id: str, api_key: str, allow_loopback_urls: bool = False, client: DynamoDBClient | None = None
+) -> None:
     """Create (or re-key) an environment. Idempotent: seeding twice is harmless."""
     client = client or aws.dynamodb()
     key_hash = hash_api_key(api_key)
+    environment = items.item(keys.environment(environment_id), name=environment_id)
+    environment["allowLoopbackUrls"] = {"BOOL": allow_loopback_urls}
     client.batch_write_item(
         RequestItems={
             settings().table_name: [
-                {"PutRequest": {"Item": items.item(keys.environment(environment_id), name=environment_id)}},
+                {"PutRequest": {"Item": environment}},
                 {
                     "PutRequest": {
                         "Item": items.item(
@@ -67,28 +71,34 @@ class RateLimit:
     burst: int
 
 
-_limits: dict[str, tuple[float, RateLimit]] = {}
+_environments: dict[str, tuple[float, dict[str, Any]]] = {}
 
 
-def rate_limit(environment_id: str, client: DynamoDBClient | None = None) -> RateLimit:
-    """The environment's limit (its own, or the defaults), cached per container like keys."""
+def _environment_item(environment_id: str, client: DynamoDBClient | None = None) -> dict[str, Any]:
+    """The environment's item, cached per container like keys."""
     now = time.monotonic()
-    cached = _limits.get(environment_id)
+    cached = _environments.get(environment_id)
     if cached and cached[0] > now:
         return cached[1]
     client = client or aws.dynamodb()
-    found = (
-        client.get_item(TableName=settings().table_name, Key=items.key(keys.environment(environment_id))).get(
-            "Item"
-        )
-        or {}
-    )
-    limit = RateLimit(
+    key = items.key(keys.environment(environment_id))
+    found = dict(client.get_item(TableName=settings().table_name, Key=key).get("Item") or {})
+    _environments[environment_id] = (now + settings().auth_cache_seconds, found)
+    return found
+
+
+def rate_limit(environment_id: str) -> RateLimit:
+    """The environment's limit: its own, or the defaults."""
+    found = _environment_item(environment_id)
+    return RateLimit(
         per_second=items.number(found, "ratePerSecond", settings().default_rate_per_second),
         burst=items.number(found, "rateBurst", settings().default_rate_burst),
     )
-    _limits[environment_id] = (now + settings().auth_cache_seconds, limit)
-    return limit
+
+
+def allows_loopback_urls(environment_id: str) -> bool:
+    """Whether outbound URLs may point at loopback: only the local stack's environment does."""
+    return bool(_environment_item(environment_id).get("allowLoopbackUrls", {}).get("BOOL", False))
 
 
 def set_rate_limit(environment_id: str, limit: RateLimit, client: DynamoDBClient | None = None) -> None:
@@ -99,9 +109,9 @@ def set_rate_limit(environment_id: str, limit: RateLimit, client: DynamoDBClient
         UpdateExpression="SET ratePerSecond = :rate, rateBurst = :burst",
         ExpressionAttributeValues={":rate": items.n(limit.per_second), ":burst": items.n(limit.burst)},
     )
-    _limits.pop(environment_id, None)
+    _environments.pop(environment_id, None)
 
 
 def forget_cached_keys() -> None:
     _cache.clear()
-    _limits.clear()
+    _environments.clear()

@@ -27,8 +27,12 @@ def item(key_parts: Any, doc: Any = None, **attributes: str | int) -> dict[str, 
     for name, value in attributes.items():
         result[name] = n(value) if isinstance(value, int) else s(value)
     if doc is not None:
-        result["doc"] = s(json.dumps(doc, separators=(",", ":"), default=str))
+        result["doc"] = json_value(doc)
     return result
+
+
+def json_value(doc: Any) -> AttributeValueTypeDef:
+    return s(json.dumps(doc, separators=(",", ":"), default=str))
 
 
 def doc(raw: dict[str, Any]) -> Any:

@@ -1,6 +1,11 @@
-"""Messages. The message item is also the exactly-once claim for its (transaction, recipient,
-step): it is written with attribute_not_exists before anything is sent, so a redelivered
-record finds it and sends nothing."""
+"""Step items: one per (transaction, recipient, step), in the transaction's partition. The item is
+the exactly-once claim: it is written with attribute_not_exists before any side effect, so a
+redelivered record finds it and sends nothing. It is also the message (in-app content, provider
+ids), the execution detail (status, reason) and, for a delay, the pending continuation that
+resume and cancel race for with conditional updates.
+
+Statuses: sent | failed | skipped | sending (claimed, provider not yet answered) |
+pending (a delay waiting) | resumed | cancelled."""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from clarion.store import items, keys
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+IN_APP = "in_app"
+
 
 def claim(
     environment_id: str,
@@ -21,29 +28,82 @@ def claim(
     step_id: str,
     message: dict[str, Any],
     client: DynamoDBClient | None = None,
-) -> bool:
-    """Write the message if it does not exist yet. False: it was claimed before (a redelivery)."""
+) -> dict[str, Any] | None:
+    """Write the step item if it does not exist. None when claimed now; else the existing item."""
     client = client or aws.dynamodb()
+    attributes: dict[str, Any] = {"status": message["status"]}
+    if message.get("channel") == IN_APP:  # the feed index holds in-app messages only
+        attributes |= {
+            "gsi1pk": keys.feed(environment_id, subscriber_id),
+            "gsi1sk": f"{message['createdAt']}#{transaction_id}#{step_id}",
+        }
     try:
         client.put_item(
             TableName=settings().table_name,
             Item=items.item(
-                keys.message(environment_id, transaction_id, subscriber_id, step_id),
-                message,
-                gsi1pk=keys.feed(environment_id, subscriber_id),
-                gsi1sk=f"{message['createdAt']}#{transaction_id}#{step_id}",
+                keys.message(environment_id, transaction_id, subscriber_id, step_id), message, **attributes
             ),
             ConditionExpression="attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except client.exceptions.ConditionalCheckFailedException as error:
+        old: Any = error.response.get("Item")
+        return items.doc(old) if old else {"status": "unknown"}
+    return None
+
+
+def settle(
+    environment_id: str,
+    transaction_id: str,
+    subscriber_id: str,
+    step_id: str,
+    message: dict[str, Any],
+    expected_status: str,
+    client: DynamoDBClient | None = None,
+) -> bool:
+    """Move a step item from expected_status to message['status']; False if it was not in it."""
+    client = client or aws.dynamodb()
+    try:
+        client.update_item(
+            TableName=settings().table_name,
+            Key=items.key(keys.message(environment_id, transaction_id, subscriber_id, step_id)),
+            UpdateExpression="SET #doc = :doc, #status = :status",
+            ConditionExpression="#status = :expected",
+            ExpressionAttributeNames={"#doc": "doc", "#status": "status"},
+            ExpressionAttributeValues={
+                ":doc": items.json_value(message),
+                ":status": items.s(message["status"]),
+                ":expected": items.s(expected_status),
+            },
         )
     except client.exceptions.ConditionalCheckFailedException:
         return False
     return True
 
 
+def for_transaction(
+    environment_id: str, transaction_id: str, client: DynamoDBClient | None = None
+) -> list[dict[str, Any]]:
+    """Every step item of a transaction (one partition, paged through)."""
+    client = client or aws.dynamodb()
+    paginator = client.get_paginator("query")
+    found: list[dict[str, Any]] = []
+    for page in paginator.paginate(
+        TableName=settings().table_name,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :msg)",
+        ExpressionAttributeValues={
+            ":pk": items.s(keys.message(environment_id, transaction_id, "", "")["pk"]),
+            ":msg": items.s("MSG#"),
+        },
+    ):
+        found += [items.doc(raw) for raw in page["Items"]]
+    return found
+
+
 def feed(
     environment_id: str, subscriber_id: str, limit: int = 50, client: DynamoDBClient | None = None
 ) -> list[dict[str, Any]]:
-    """The subscriber's messages, newest first."""
+    """The subscriber's in-app messages, newest first."""
     client = client or aws.dynamodb()
     answer = client.query(
         TableName=settings().table_name,

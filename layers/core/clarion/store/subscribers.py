@@ -1,17 +1,34 @@
-"""Subscribers: created when a trigger first names them (as Novu and SuprSend do), and
-upserted with whatever profile fields a trigger carries inline."""
+"""Subscribers: created when a trigger first names them (as Novu and SuprSend do), upserted with
+whatever profile fields a trigger carries inline, and managed over the API.
+
+Every subscriber item carries gsi1pk = ENV#<env>#SUBS, gsi1sk = <subscriberId>, so an
+environment's subscribers can be read page by page (broadcast, the listing) without a scan.
+Single-subscriber API writes are optimistic: the new doc is written on condition that the
+stored doc is still the one read, so concurrent patches never lose each other's changes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from clarion import aws
 from clarion.config import settings
 from clarion.model import SubscriberProfile
-from clarion.store import items, keys
+from clarion.model.subscriber import SubscriberChanges, SubscriberCreate, merge_channels
+from clarion.store import items, keys, paging, topics
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+_CURSOR_KIND = "subscribers"
+_ATTEMPTS = 5
+
+BadCursorError = paging.BadCursorError
+
+
+class ConcurrentUpdateError(Exception):
+    def __init__(self, subscriber_id: str) -> None:
+        super().__init__(f"subscriber {subscriber_id!r} is being changed concurrently; try again")
 
 
 def resolve(
@@ -22,36 +39,24 @@ def resolve(
 ) -> dict[str, dict[str, Any]]:
     """Stored subscribers for these profiles, creating unknown ones and merging inline fields.
 
-    One BatchGetItem per 100 ids; a BatchWriteItem for the new or changed ones.
+    One BatchGetItem per 100 ids; a BatchWriteItem for the new or changed ones (and for stored
+    ones that predate the listing index).
     """
     client = client or aws.dynamodb()
-    table = settings().table_name
     wanted = {profile.subscriber_id: profile for profile in profiles}
-    stored: dict[str, dict[str, Any]] = {}
-    ids = list(wanted)
-    for start in range(0, len(ids), 100):
-        request: Any = {
-            table: {"Keys": [items.key(keys.subscriber(environment_id, i)) for i in ids[start : start + 100]]}
-        }
-        while request:
-            answer = client.batch_get_item(RequestItems=request)
-            for raw in answer["Responses"].get(table, []):
-                subscriber = items.doc(raw)
-                stored[subscriber["subscriberId"]] = subscriber
-            request = answer.get("UnprocessedKeys") or None
+    raw_items = _batch_get(client, environment_id, wanted)
+    stored = {subscriber_id: items.doc(raw) for subscriber_id, raw in raw_items.items()}
     writes = []
     for subscriber_id, profile in wanted.items():
         current = stored.get(subscriber_id) or {"subscriberId": subscriber_id, "createdAt": now}
         merged = current | _api_fields(profile)
-        if merged != stored.get(subscriber_id):
+        unindexed = subscriber_id in raw_items and "gsi1pk" not in raw_items[subscriber_id]
+        if merged != stored.get(subscriber_id) or unindexed:
+            if merged != stored.get(subscriber_id):
+                merged["updatedAt"] = now
             stored[subscriber_id] = merged
-            writes.append(
-                {"PutRequest": {"Item": items.item(keys.subscriber(environment_id, subscriber_id), merged)}}
-            )
-    for start in range(0, len(writes), 25):
-        request = {table: writes[start : start + 25]}
-        while request:
-            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+            writes.append({"PutRequest": {"Item": _item(environment_id, merged)}})
+    _batch_write(client, writes)
     return stored
 
 
@@ -60,3 +65,208 @@ _API_NAMES = {"first_name": "firstName", "last_name": "lastName"}
 
 def _api_fields(profile: SubscriberProfile) -> dict[str, Any]:
     return {_API_NAMES.get(name, name): value for name, value in profile.profile_fields().items()}
+
+
+def get(
+    environment_id: str, subscriber_id: str, client: DynamoDBClient | None = None
+) -> dict[str, Any] | None:
+    """The stored subscriber (a strongly consistent read), or None."""
+    raw = _read(client or aws.dynamodb(), environment_id, subscriber_id)
+    return items.doc(raw) if raw else None
+
+
+def get_many(
+    environment_id: str, subscriber_ids: Iterable[str], client: DynamoDBClient | None = None
+) -> dict[str, dict[str, Any]]:
+    """The stored subscribers among these ids (missing ones are absent), one BatchGetItem per 100."""
+    raw_items = _batch_get(client or aws.dynamodb(), environment_id, subscriber_ids)
+    return {subscriber_id: items.doc(raw) for subscriber_id, raw in raw_items.items()}
+
+
+def upsert(
+    environment_id: str,
+    subscriber: SubscriberCreate,
+    now: str,
+    client: DynamoDBClient | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Create the subscriber, or merge the sent fields into the stored one. Returns (stored, created)."""
+    created = False
+
+    def change(current: dict[str, Any] | None) -> dict[str, Any]:
+        nonlocal created
+        created = current is None
+        return apply_changes(current, subscriber.subscriber_id, subscriber, now)
+
+    stored = _mutate(client or aws.dynamodb(), environment_id, subscriber.subscriber_id, change)
+    assert stored is not None
+    return stored, created
+
+
+def update(
+    environment_id: str,
+    subscriber_id: str,
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    now: str,
+    client: DynamoDBClient | None = None,
+) -> dict[str, Any] | None:
+    """Apply `change` to the stored subscriber (retried if another writer got in between);
+    None if there is no such subscriber. `change` must not mutate its argument."""
+
+    def guarded(current: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if current is None else change(current) | {"updatedAt": now}
+
+    return _mutate(client or aws.dynamodb(), environment_id, subscriber_id, guarded)
+
+
+def upsert_many(
+    environment_id: str,
+    subscribers: list[SubscriberCreate],
+    now: str,
+    client: DynamoDBClient | None = None,
+) -> list[bool]:
+    """Create or merge many subscribers (in order; a repeated id merges onto the earlier one):
+    one BatchGetItem per 100 ids, one BatchWriteItem per 25. Returns `created` per subscriber."""
+    client = client or aws.dynamodb()
+    stored = {
+        subscriber_id: items.doc(raw)
+        for subscriber_id, raw in _batch_get(
+            client, environment_id, {s.subscriber_id for s in subscribers}
+        ).items()
+    }
+    created: list[bool] = []
+    for subscriber in subscribers:
+        current = stored.get(subscriber.subscriber_id)
+        created.append(current is None)
+        stored[subscriber.subscriber_id] = apply_changes(current, subscriber.subscriber_id, subscriber, now)
+    written = {s.subscriber_id for s in subscribers}
+    _batch_write(
+        client, [{"PutRequest": {"Item": _item(environment_id, stored[i])}} for i in sorted(written)]
+    )
+    return created
+
+
+def delete(environment_id: str, subscriber_id: str, client: DynamoDBClient | None = None) -> bool:
+    """Delete the subscriber and its topic memberships; False if there was none."""
+    client = client or aws.dynamodb()
+    old = client.delete_item(
+        TableName=settings().table_name,
+        Key=items.key(keys.subscriber(environment_id, subscriber_id)),
+        ReturnValues="ALL_OLD",
+    ).get("Attributes")
+    topics.forget_subscriber(environment_id, subscriber_id, client)
+    return bool(old)
+
+
+def page(
+    environment_id: str, limit: int, cursor: str | None = None, client: DynamoDBClient | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the environment's subscribers, by subscriberId, and the cursor of the next
+    page (None at the end). A cursor from another environment or listing is a BadCursorError."""
+    client = client or aws.dynamodb()
+    start: dict[str, Any] | None = None
+    if cursor:
+        after = paging.decode_cursor(_CURSOR_KIND, cursor)
+        start = {**keys.subscriber(environment_id, after), **_index(environment_id, after)}
+    found, more = paging.query_page(
+        client,
+        {
+            "TableName": settings().table_name,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": items.s(keys.subscriber_list(environment_id))},
+        },
+        limit,
+        start,
+    )
+    subscribers = [items.doc(raw) for raw in found]
+    next_cursor = (
+        paging.encode_cursor(_CURSOR_KIND, subscribers[-1]["subscriberId"]) if more and subscribers else None
+    )
+    return subscribers, next_cursor
+
+
+def apply_changes(
+    current: dict[str, Any] | None, subscriber_id: str, changes: SubscriberChanges, now: str
+) -> dict[str, Any]:
+    """The stored subscriber with the sent profile fields set and channel entries merged."""
+    base = current or {"subscriberId": subscriber_id, "createdAt": now}
+    merged = base | changes.profile_changes() | {"updatedAt": now}
+    if changes.channels is not None:
+        merged["channels"] = merge_channels(base.get("channels") or [], changes.channels)
+    return merged
+
+
+def _index(environment_id: str, subscriber_id: str) -> dict[str, str]:
+    return {"gsi1pk": keys.subscriber_list(environment_id), "gsi1sk": subscriber_id}
+
+
+def _item(environment_id: str, subscriber: dict[str, Any]) -> dict[str, Any]:
+    subscriber_id = subscriber["subscriberId"]
+    return items.item(
+        keys.subscriber(environment_id, subscriber_id), subscriber, **_index(environment_id, subscriber_id)
+    )
+
+
+def _read(client: DynamoDBClient, environment_id: str, subscriber_id: str) -> dict[str, Any] | None:
+    return client.get_item(
+        TableName=settings().table_name,
+        Key=items.key(keys.subscriber(environment_id, subscriber_id)),
+        ConsistentRead=True,
+    ).get("Item")
+
+
+def _mutate(
+    client: DynamoDBClient,
+    environment_id: str,
+    subscriber_id: str,
+    change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+) -> dict[str, Any] | None:
+    """Read, change, write on condition that nobody wrote in between; retried a few times."""
+    table = settings().table_name
+    for _ in range(_ATTEMPTS):
+        raw = _read(client, environment_id, subscriber_id)
+        new = change(items.doc(raw) if raw else None)
+        if new is None:
+            return None
+        condition: dict[str, Any] = (
+            {
+                "ConditionExpression": "#doc = :old",
+                "ExpressionAttributeNames": {"#doc": "doc"},
+                "ExpressionAttributeValues": {":old": raw["doc"]},
+            }
+            if raw
+            else {"ConditionExpression": "attribute_not_exists(pk)"}
+        )
+        try:
+            client.put_item(TableName=table, Item=_item(environment_id, new), **condition)
+        except client.exceptions.ConditionalCheckFailedException:
+            continue
+        return new
+    raise ConcurrentUpdateError(subscriber_id)
+
+
+def _batch_get(
+    client: DynamoDBClient, environment_id: str, subscriber_ids: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """Raw stored items by subscriberId, one BatchGetItem per 100 ids."""
+    table = settings().table_name
+    ids = list(dict.fromkeys(subscriber_ids))
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 100):
+        request: Any = {
+            table: {"Keys": [items.key(keys.subscriber(environment_id, i)) for i in ids[start : start + 100]]}
+        }
+        while request:
+            answer = client.batch_get_item(RequestItems=request)
+            for raw in answer["Responses"].get(table, []):
+                found[items.doc(raw)["subscriberId"]] = raw
+            request = answer.get("UnprocessedKeys") or None
+    return found
+
+
+def _batch_write(client: DynamoDBClient, writes: list[Any]) -> None:
+    table = settings().table_name
+    for start in range(0, len(writes), 25):
+        request: Any = {table: writes[start : start + 25]}
+        while request:
+            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None

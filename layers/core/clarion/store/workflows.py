@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from clarion import aws
 from clarion.config import settings
@@ -19,6 +19,12 @@ _cache: dict[tuple[str, str], tuple[float, Workflow | None]] = {}
 class WorkflowExistsError(Exception):
     def __init__(self, workflow_id: str) -> None:
         super().__init__(f"workflow {workflow_id!r} already exists")
+        self.workflow_id = workflow_id
+
+
+class WorkflowChangedError(Exception):
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__(f"workflow {workflow_id!r} was changed concurrently; try again")
         self.workflow_id = workflow_id
 
 
@@ -102,6 +108,59 @@ def create(environment_id: str, workflow: Workflow, client: DynamoDBClient | Non
         raise WorkflowExistsError(workflow.workflow_id) from error
     _cache.pop((environment_id, stored.workflow_id), None)
     return stored
+
+
+def update(
+    environment_id: str, workflow_id: str, changes: dict[str, Any], client: DynamoDBClient | None = None
+) -> Workflow | None:
+    """Replace a stored workflow's fields given in `changes` (API names: name, active, steps),
+    keeping its id and triggerId; None if there is no such workflow. Written on condition that
+    the stored one is still the one read (WorkflowChangedError otherwise)."""
+    client = client or aws.dynamodb()
+    table = settings().table_name
+    key = items.key(keys.workflow(environment_id, workflow_id))
+    raw = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+    if raw is None:
+        return None
+    current = items.doc(raw)
+    allowed = {name: value for name, value in changes.items() if name in ("name", "active", "steps")}
+    stored = Workflow.model_validate(current | allowed)
+    try:
+        client.put_item(
+            TableName=table,
+            Item=items.item(
+                keys.workflow(environment_id, stored.workflow_id),
+                stored.to_api(),
+                gsi1pk=keys.workflow_list(environment_id),
+                gsi1sk=stored.workflow_id,
+            ),
+            ConditionExpression="#doc = :read",
+            ExpressionAttributeNames={"#doc": "doc"},
+            ExpressionAttributeValues={":read": raw["doc"]},
+        )
+    except client.exceptions.ConditionalCheckFailedException as error:
+        raise WorkflowChangedError(workflow_id) from error
+    finally:
+        _cache.pop((environment_id, workflow_id), None)
+    return stored
+
+
+def delete(environment_id: str, workflow_id: str, client: DynamoDBClient | None = None) -> bool:
+    """Delete a workflow and its triggerId pointer; False if there was none."""
+    client = client or aws.dynamodb()
+    table = settings().table_name
+    old = client.delete_item(
+        TableName=table, Key=items.key(keys.workflow(environment_id, workflow_id)), ReturnValues="ALL_OLD"
+    ).get("Attributes")
+    _cache.pop((environment_id, workflow_id), None)
+    if not old:
+        return False
+    trigger_id = Workflow.model_validate(items.doc(old)).trigger_id
+    if trigger_id is not None:
+        client.delete_item(
+            TableName=table, Key=items.key(keys.workflow_by_trigger_id(environment_id, trigger_id))
+        )
+    return True
 
 
 def list_all(environment_id: str, client: DynamoDBClient | None = None) -> list[Workflow]:

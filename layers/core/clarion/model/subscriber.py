@@ -1,0 +1,121 @@
+"""Subscribers as the management API receives them: profile fields, channel credentials,
+preferences. Stored and answered in Novu's field names (subscriberId, firstName, ...)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from clarion.model.trigger import SubscriberId
+
+PreferenceChannel = Literal["in_app", "email", "sms", "chat", "push"]
+
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_LOCALE = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
+ShortText = Annotated[str, Field(max_length=256)]
+
+PROFILE_FIELDS = ("email", "firstName", "lastName", "phone", "avatar", "locale", "timezone", "data")
+
+
+class ChannelCredentials(BaseModel):
+    """A subscriber's identity at a provider (Novu's ChannelCredentials); other keys are kept."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    webhook_url: str | None = Field(default=None, alias="webhookUrl", max_length=2048)
+    channel: str | None = Field(default=None, max_length=256)
+    device_tokens: list[Annotated[str, Field(min_length=1, max_length=4096)]] | None = Field(
+        default=None, alias="deviceTokens", max_length=100
+    )
+
+
+class SubscriberChannel(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    provider_id: str = Field(alias="providerId", min_length=1, max_length=128)
+    integration_identifier: str | None = Field(default=None, alias="integrationIdentifier", max_length=128)
+    credentials: ChannelCredentials
+
+    def to_api(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class SubscriberChanges(BaseModel):
+    """Profile fields to set; fields not sent are kept, `null` clears one. Unknown keys are ignored
+    (Novu's SDKs send a few we do not store)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    email: str | None = Field(default=None, max_length=320, pattern=_EMAIL)
+    first_name: ShortText | None = Field(default=None, alias="firstName")
+    last_name: ShortText | None = Field(default=None, alias="lastName")
+    phone: str | None = Field(default=None, max_length=64)
+    avatar: str | None = Field(default=None, max_length=2048)
+    locale: str | None = Field(default=None, max_length=35, pattern=_LOCALE)
+    timezone: str | None = Field(default=None, max_length=64)
+    data: dict[str, Any] | None = None
+    channels: list[SubscriberChannel] | None = Field(default=None, max_length=50)
+
+    def profile_changes(self) -> dict[str, Any]:
+        """The profile fields that were sent, in API names (channels excluded)."""
+        return self.model_dump(
+            mode="json", by_alias=True, exclude_unset=True, exclude={"subscriber_id", "channels"}
+        )
+
+
+class SubscriberCreate(SubscriberChanges):
+    subscriber_id: SubscriberId = Field(alias="subscriberId")
+
+
+class PreferencesPatch(BaseModel):
+    """`{channels: {sms: false}, workflows: {<workflowId>: {email: false}}}`, merged into what is stored."""
+
+    channels: dict[PreferenceChannel, bool] = Field(default_factory=dict)
+    workflows: dict[Annotated[str, Field(min_length=1, max_length=128)], dict[PreferenceChannel, bool]] = (
+        Field(default_factory=dict, max_length=200)
+    )
+
+
+def merge_channels(current: list[dict[str, Any]], changes: list[SubscriberChannel]) -> list[dict[str, Any]]:
+    """Each given provider entry replaces the stored one with the same providerId and
+    integrationIdentifier; other entries stay."""
+    merged = list(current)
+    for change in changes:
+        entry = change.to_api()
+        same = [
+            i
+            for i, stored in enumerate(merged)
+            if stored.get("providerId") == change.provider_id
+            and stored.get("integrationIdentifier") == change.integration_identifier
+        ]
+        if same:
+            merged[same[0]] = entry
+        else:
+            merged.append(entry)
+    return merged
+
+
+def merge_preferences(current: dict[str, Any] | None, patch: PreferencesPatch) -> dict[str, Any]:
+    current = current or {}
+    workflows = {name: dict(value) for name, value in (current.get("workflows") or {}).items()}
+    for workflow_id, channels in patch.workflows.items():
+        workflows[workflow_id] = workflows.get(workflow_id, {}) | channels
+    return {"channels": (current.get("channels") or {}) | patch.channels, "workflows": workflows}
+
+
+def subscriber_view(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored subscriber (possibly created by a trigger with only an id) in the API's full shape."""
+    preferences = stored.get("preferences") or {}
+    return {
+        "subscriberId": stored["subscriberId"],
+        **{name: stored.get(name) for name in PROFILE_FIELDS if name != "data"},
+        "data": stored.get("data") or {},
+        "channels": stored.get("channels") or [],
+        "preferences": {
+            "channels": preferences.get("channels") or {},
+            "workflows": preferences.get("workflows") or {},
+        },
+        "createdAt": stored.get("createdAt"),
+        "updatedAt": stored.get("updatedAt") or stored.get("createdAt"),
+    }

@@ -1,0 +1,50 @@
+"""Sending to SQS in batches of ten, retrying the entries SQS refuses. Every producer (the API's
+fan-out, the worker's parts and outcomes) sends through here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from clarion import aws
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str  # unique within one call
+    body: str
+    delay_seconds: int = 0
+
+
+def send(queue_url: str, messages: Sequence[Message], client: SQSClient | None = None) -> dict[str, str]:
+    """Send all; returns {message id: error} for those SQS still refused after retries."""
+    client = client or aws.sqs()
+    refused: dict[str, str] = {}
+    for start in range(0, len(messages), 10):
+        pending = {m.id: m for m in messages[start : start + 10]}
+        errors: dict[str, str] = {}
+        for _ in range(_ATTEMPTS):
+            answer = client.send_message_batch(
+                QueueUrl=queue_url, Entries=[_entry(m) for m in pending.values()]
+            )
+            for sent in answer.get("Successful", []):
+                pending.pop(sent["Id"], None)
+            errors = {f["Id"]: f.get("Message", f["Code"]) for f in answer.get("Failed", [])}
+            if not pending:
+                break
+        refused |= {message_id: errors.get(message_id, "refused") for message_id in pending}
+    return refused
+
+
+def _entry(message: Message) -> SendMessageBatchRequestEntryTypeDef:
+    entry: SendMessageBatchRequestEntryTypeDef = {"Id": message.id, "MessageBody": message.body}
+    if message.delay_seconds:
+        entry["DelaySeconds"] = message.delay_seconds
+    return entry

@@ -1,0 +1,109 @@
+"""Integrations of an environment, all in one partition (ENV#<env>#INTEGRATIONS): one item per
+integration (INT#<identifier>) and one slot per channel (ACTIVE#<channel>) holding a copy of the
+channel's active integration. Making an integration active is one write to its channel's slot,
+so there is never more than one active provider per channel, without a read-then-write; the
+worker reads every active provider with one Query, credentials included."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from clarion import aws
+from clarion.config import settings
+from clarion.store import items, keys
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+_ACTIVE = "ACTIVE#"
+_INTEGRATION = "INT#"
+
+
+class IntegrationExistsError(Exception):
+    def __init__(self, identifier: str) -> None:
+        super().__init__(f"integration {identifier!r} already exists")
+        self.identifier = identifier
+
+
+def create(
+    environment_id: str, integration: dict[str, Any], client: DynamoDBClient | None = None
+) -> dict[str, Any]:
+    """Store a new integration `{identifier, providerId, channel, name, credentials, active, createdAt,
+    updatedAt}`; an active one becomes its channel's active provider (replacing the previous one)."""
+    client = client or aws.dynamodb()
+    table = settings().table_name
+    identifier = integration["identifier"]
+    stored = {name: value for name, value in integration.items() if name != "active"}
+    writes: list[TransactWriteItemTypeDef] = [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": items.item(keys.integration(environment_id, identifier), stored),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+    ]
+    if integration.get("active"):
+        writes.append(
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": items.item(
+                        keys.active_integration(environment_id, integration["channel"]),
+                        stored,
+                        identifier=identifier,
+                    ),
+                }
+            }
+        )
+    try:
+        client.transact_write_items(TransactItems=writes)
+    except client.exceptions.TransactionCanceledException as error:
+        raise IntegrationExistsError(identifier) from error
+    return stored | {"active": bool(integration.get("active"))}
+
+
+def list_all(environment_id: str, client: DynamoDBClient | None = None) -> list[dict[str, Any]]:
+    """Every integration of the environment, each with `active` (whether it holds its channel's slot)."""
+    client = client or aws.dynamodb()
+    raw_items = _partition(client, environment_id, None)
+    active = {items.string(raw, "identifier") for raw in raw_items if raw["sk"]["S"].startswith(_ACTIVE)}
+    return [
+        items.doc(raw) | {"active": items.doc(raw)["identifier"] in active}
+        for raw in raw_items
+        if raw["sk"]["S"].startswith(_INTEGRATION)
+    ]
+
+
+def active_for(
+    environment_id: str, channel: str, client: DynamoDBClient | None = None
+) -> dict[str, Any] | None:
+    """The channel's active integration, credentials included, or None."""
+    client = client or aws.dynamodb()
+    raw = client.get_item(
+        TableName=settings().table_name, Key=items.key(keys.active_integration(environment_id, channel))
+    ).get("Item")
+    return items.doc(raw) | {"active": True} if raw else None
+
+
+def all_active(environment_id: str, client: DynamoDBClient | None = None) -> dict[str, dict[str, Any]]:
+    """Every channel's active integration, by channel, credentials included: one Query."""
+    found = _partition(client or aws.dynamodb(), environment_id, _ACTIVE)
+    return {raw["sk"]["S"].removeprefix(_ACTIVE): items.doc(raw) | {"active": True} for raw in found}
+
+
+def _partition(client: DynamoDBClient, environment_id: str, prefix: str | None) -> list[dict[str, Any]]:
+    pk = keys.integration(environment_id, "")["pk"]
+    query: dict[str, Any] = {
+        "TableName": settings().table_name,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": items.s(pk)},
+    }
+    if prefix:
+        query["KeyConditionExpression"] += " AND begins_with(sk, :prefix)"
+        query["ExpressionAttributeValues"][":prefix"] = items.s(prefix)
+    found: list[dict[str, Any]] = []
+    for answer in client.get_paginator("query").paginate(**query):
+        found += answer["Items"]
+    return found

@@ -1,0 +1,63 @@
+"""Opaque cursors for listings keyed by a user's id (subscribers, tenants, topics, members).
+
+A cursor carries only the kind of listing and the last id returned; the keys it resumes from
+are rebuilt from the caller's environment, so a cursor can never point into another one."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import TYPE_CHECKING, Any
+
+from clarion.store import items
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_MAX_ID_LENGTH = 1024
+
+
+class BadCursorError(ValueError):
+    def __init__(self) -> None:
+        super().__init__("cursor is not one this API returned")
+
+
+def encode_cursor(kind: str, after: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"k": kind, "after": after}).encode()).decode()
+
+
+def decode_cursor(kind: str, cursor: str) -> str:
+    """The id a cursor of this kind resumes after; anything else is a BadCursorError."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        after = decoded["after"]
+        cursor_kind = decoded["k"]
+    except (ValueError, TypeError, KeyError) as error:
+        raise BadCursorError from error
+    if cursor_kind != kind or not isinstance(after, str) or not 0 < len(after) <= _MAX_ID_LENGTH:
+        raise BadCursorError
+    return after
+
+
+def query_page(
+    client: DynamoDBClient,
+    query: dict[str, Any],
+    limit: int,
+    start_key: dict[str, Any] | None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Up to `limit` items of a Query from `start_key` on, and whether more follow.
+
+    One item more than asked is read, so that `more` is exact (no empty last page); DynamoDB
+    may stop early (1 MB per call), so this reads on until the page is full or the end."""
+    found: list[dict[str, Any]] = []
+    exclusive = items.key(start_key) if start_key else None
+    while len(found) <= limit:
+        request = dict(query, Limit=limit + 1 - len(found))
+        if exclusive:
+            request["ExclusiveStartKey"] = exclusive
+        answer = client.query(**request)
+        found += answer["Items"]
+        exclusive = answer.get("LastEvaluatedKey")
+        if not exclusive:
+            break
+    return found[:limit], len(found) > limit
