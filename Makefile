@@ -21,6 +21,13 @@ $(VENV)/.installed: pyproject.toml layers/core/requirements.txt
 	$(BIN)/python -c "import clarion, clarion_cli, moto, pytest"
 	touch $@
 
+# The official client SDKs the e2e tests drive, unmodified.
+$(VENV)/.sdk-installed: $(VENV)/.installed tests/e2e/sdk/requirements.txt tests/e2e/sdk/node/package-lock.json
+	$(BIN)/pip install -q -r tests/e2e/sdk/requirements.txt 2>&1 | grep -v 'is ignored' || true
+	$(BIN)/pip check
+	npm ci --prefix tests/e2e/sdk/node --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(SAM_VENV)/.installed:
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install -q aws-sam-cli==$(SAM_VERSION) 2>&1 | grep -v 'is ignored' || true
@@ -52,8 +59,8 @@ build: $(SAM_VENV)/.installed
 	test -x "$(PY313_BIN)/python3.13" || { echo "sam build needs python3.13 (pyenv install 3.13)"; exit 1; }
 	PATH="$(PY313_BIN):$$PATH" $(SAM_VENV)/bin/sam build
 
-pytest: $(VENV)/.installed
-	CLARION_REQUIRE_BUILD=1 $(BIN)/pytest -q
+pytest: $(VENV)/.sdk-installed
+	CLARION_REQUIRE_BUILD=1 CLARION_REQUIRE_SDKS=1 $(BIN)/pytest -q
 
 unit: $(VENV)/.installed
 	$(BIN)/pytest -q tests/unit
@@ -61,8 +68,8 @@ unit: $(VENV)/.installed
 integration: $(VENV)/.installed
 	$(BIN)/pytest -q tests/integration
 
-e2e: $(VENV)/.installed
-	$(BIN)/pytest -q tests/e2e
+e2e: $(VENV)/.sdk-installed
+	CLARION_REQUIRE_SDKS=1 $(BIN)/pytest -q tests/e2e
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .clarion .pytest_cache .mypy_cache .ruff_cache

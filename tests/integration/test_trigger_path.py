@@ -167,5 +167,6 @@ def test_workflow_validation_names_the_field(cloud: Cloud) -> None:
         "POST", "/v1/workflows", {"workflowId": "x", "steps": [{"stepId": "a", "type": "fax"}]}
     )
     assert status == 400
-    assert any("type" in name for name in body["errors"])
+    assert any("type" in error["field"] for error in body["errors"])
+    assert body["type"] == "bad_request"
     assert cloud.api("POST", "/v1/workflows", {"workflowId": "welcome"})[0] == 409

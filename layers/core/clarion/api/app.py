@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from clarion.api import events, integrations, messages, status, subscribers, tenants, topics, workflows
 from clarion.api.auth import environment_from_header
-from clarion.api.errors import ApiError, field_errors
+from clarion.api.errors import ApiError, BadRequestError, field_errors
 from clarion.clock import now_iso
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -50,32 +50,46 @@ for router in (
     app.include_router(router)
 
 
-def _error(
-    status_code: int, message: str, errors: dict[str, object] | None = None
-) -> Response[dict[str, Any]]:
+def _error(error: ApiError) -> Response[dict[str, Any]]:
+    """Novu's error bodies, which its SDKs validate: 400 lists field errors with a `type`
+    (PayloadValidationExceptionDto), 422 maps fields to messages (ValidationErrorDto)."""
     body: dict[str, object] = {
-        "statusCode": status_code,
+        "statusCode": error.status_code,
         "timestamp": now_iso(),
         "path": app.current_event.path,
-        "message": message,
+        "message": error.message,
     }
-    if errors is not None:
-        body["errors"] = errors
-    return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=body)
-
-
-@app.exception_handler(ApiError)
-def api_error(error: ApiError) -> Response[dict[str, Any]]:
-    response = _error(error.status_code, error.message, error.errors)
+    named = error.field_errors()
+    if error.status_code == 400:
+        body["type"] = error.error_type
+        body["errors"] = [
+            {"field": field, "message": "; ".join(entry["messages"]), **_value(entry)}
+            for field, entry in named.items()
+        ]
+    elif error.status_code == 422:
+        body["errors"] = {
+            field: {"messages": entry["messages"], **_value(entry)} for field, entry in named.items()
+        }
+    response = Response(status_code=error.status_code, content_type=content_types.APPLICATION_JSON, body=body)
     response.headers.update(error.headers)
     return response
 
 
+def _value(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"value": entry["value"]} if "value" in entry else {}
+
+
+@app.exception_handler(ApiError)
+def api_error(error: ApiError) -> Response[dict[str, Any]]:
+    return _error(error)
+
+
 @app.exception_handler(RequestValidationError)
 def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
-    return _error(400, "Validation failed", field_errors(error.errors()))
+    return _error(BadRequestError("Validation failed", field_errors(error.errors())))
 
 
 @app.exception_handler(json.JSONDecodeError)
 def malformed_json(error: json.JSONDecodeError) -> Response[dict[str, Any]]:
-    return _error(400, f"Body is not valid JSON: {error.msg} at position {error.pos}")
+    message = f"Body is not valid JSON: {error.msg} at position {error.pos}"
+    return _error(BadRequestError(message, {"body": {"messages": [message]}}))

@@ -18,6 +18,16 @@ class ApiError(Exception):
         self.errors = errors
         self.headers = headers or {}
 
+    def field_errors(self) -> dict[str, Any]:
+        """{field: {"messages": [...], "value"?: ...}}. Without explicit ones, the message names
+        its field first (`"cursor: not one this API returned"`), as every message here does."""
+        if self.errors:
+            return self.errors
+        field, separator, text = self.message.partition(": ")
+        if separator and field.replace(".", "").replace("_", "").replace("-", "").isalnum():
+            return {field: {"messages": [text]}}
+        return {"body": {"messages": [self.message]}}
+
 
 class BadRequestError(ApiError):
     status_code = 400

@@ -7,13 +7,14 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import ValidationError
 
 from clarion.api import idempotency, limits
-from clarion.api.errors import BadRequestError, PayloadTooLargeError, UnprocessableError
+from clarion.api.errors import BadRequestError, PayloadTooLargeError, UnprocessableError, field_errors
 from clarion.clock import now_iso
 from clarion.dialects import novu
 from clarion.ids import new_id
-from clarion.intake.accept import WORKFLOW_NOT_FOUND, Candidate, accept
+from clarion.intake.accept import TRANSACTION_REUSED, WORKFLOW_NOT_FOUND, Candidate, accept
 from clarion.model import RecordOutcome, RecordStatus
 
 router = APIGatewayRouter()
@@ -83,19 +84,30 @@ def _trigger_bulk() -> Response[dict[str, Any]]:
     if not isinstance(raw_events, list):
         raise BadRequestError("events must be an array", {"events": {"messages": ["must be an array"]}})
     if len(raw_events) > novu.MAX_BULK_EVENTS:
-        raise UnprocessableError(
-            f"events: at most {novu.MAX_BULK_EVENTS} events per request, got {len(raw_events)}"
-        )
+        message = f"at most {novu.MAX_BULK_EVENTS} events per request, got {len(raw_events)}"
+        raise UnprocessableError(f"events: {message}", {"events": {"messages": [message]}})
     bulk_id, verdicts, headers = _accept_novu(raw_events)
     return _created([novu.answer_item(v) for v in verdicts], bulk_id, headers)
 
 
 def _trigger() -> Response[dict[str, Any]]:
-    bulk_id, (verdict,), headers = _accept_novu([_json_body()])
+    """One event: Novu answers its failures as HTTP errors, not as a status in the body."""
+    body = _json_body()
+    try:
+        novu.NovuTriggerEvent.model_validate(body)
+    except ValidationError as error:
+        raise BadRequestError("Validation failed", field_errors(error.errors(include_url=False))) from error
+    bulk_id, (verdict,), headers = _accept_novu([body])
     if verdict.status is RecordStatus.QUEUED:
         return _created(novu.answer_item(verdict), bulk_id, headers)
     if verdict.error_type == WORKFLOW_NOT_FOUND:
-        raise UnprocessableError(f"workflow_not_found: {verdict.error}")
-    if verdict.status is RecordStatus.ERROR:
-        raise BadRequestError(verdict.error or "invalid trigger")
+        raise UnprocessableError(
+            f"workflow_not_found: {verdict.error}",
+            {"name": {"messages": [verdict.error or "workflow not found"], "value": body.get("name")}},
+        )
+    if verdict.error_type == TRANSACTION_REUSED:
+        raise UnprocessableError(
+            f"transactionId: {verdict.error}",
+            {"transactionId": {"messages": [verdict.error], "value": verdict.transaction_id}},
+        )
     return _created(novu.answer_item(verdict), bulk_id, headers)
