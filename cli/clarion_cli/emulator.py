@@ -90,6 +90,13 @@ def provision(template: Template, endpoint_url: str | None = None) -> None:
                     TableName=name,
                     TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
                 )
+    kms = session.client("kms", endpoint_url=endpoint_url, region_name=REGION)
+    aliases = {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
+    for logical_id in template.of_type("AWS::KMS::Alias"):
+        name = template.ref(logical_id)
+        if name not in aliases:
+            key_id = kms.create_key(Description=template.physical_name(logical_id))["KeyMetadata"]["KeyId"]
+            kms.create_alias(AliasName=name, TargetKeyId=key_id)
     queues = template.of_type("AWS::SQS::Queue")
     for logical_id, resource in queues.items():
         props = template.resolve(resource.get("Properties", {}))

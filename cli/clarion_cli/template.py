@@ -115,9 +115,11 @@ class Template:
         pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": self.stack_name}
         if logical_id in pseudo:
             return pseudo[logical_id]
-        resource_type = self.resources[logical_id]["Type"]
-        if resource_type == "AWS::SQS::Queue":
+        resource = self.resources[logical_id]
+        if resource["Type"] == "AWS::SQS::Queue":
             return self.queue_url(logical_id)
+        if resource["Type"] == "AWS::KMS::Alias":
+            return str(self.resolve(resource["Properties"]["AliasName"]))
         return self.physical_name(logical_id)
 
     def get_att(self, logical_id: str, attribute: str) -> str:
@@ -131,6 +133,8 @@ class Template:
             }[attribute]
         if resource_type == "AWS::DynamoDB::Table" and attribute == "Arn":
             return f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
+        if resource_type == "AWS::KMS::Key" and attribute == "Arn":
+            return f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/{name}"
         raise KeyError(f"!GetAtt {logical_id}.{attribute} is not known to the local stack")
 
     def resolve(self, value: Any) -> Any:

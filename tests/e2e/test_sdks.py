@@ -522,3 +522,34 @@ def test_suprsend_bulk_maps_a_whole_request_error_onto_every_record() -> None:
 def test_suprsend_bulk_crashes_on_answers_off_the_reference_shape(body: Any) -> None:
     with CaptureServer(respond=ss.fixed_answer(207, body)) as server, pytest.raises((TypeError, KeyError)):
         _bulk(server.url)
+
+
+@needs_suprsend
+@pytest.mark.parametrize("auth", ["bearer", "hmac"])
+def test_suprsend_sdk_triggers_against_the_stack(stack: RunningStack, auth: str) -> None:
+    """suprsend-py-sdk 0.20, unmodified: workflows.trigger and bulk_trigger_instance, with Bearer
+    auth and with its HMAC signature (workspace key = environment id, secret = its API key)."""
+    client = ss.clients(stack.url)[auth]
+    result = ss.run_workflows(client)
+    single = result["single"]
+    assert single["success"] is True, single
+    assert single["status_code"] == 202
+    assert single["message"] == "idem-1"  # the $idempotency_key is the message id
+    bulk = result["bulk"]
+    assert (bulk["status"], bulk["total"], bulk["success"], bulk["failure"]) == ("partial", 3, 2, 1), bulk
+    (failed,) = bulk["failed_records"]
+    assert failed["code"] == 404
+    assert failed["record"]["workflow"] == ss.UNKNOWN_WORKFLOW
+    view = stack.call("GET", "/v1/events/trigger/idem-1")
+    assert view.status_code == 200
+    assert view.json()["data"]["workflowId"] == "welcome"
+
+
+@needs_suprsend
+def test_suprsend_sdk_with_a_wrong_secret_is_refused(stack: RunningStack) -> None:
+    from suprsend import Suprsend, WorkflowTriggerRequest
+
+    client = Suprsend(ss.WORKSPACE, "not-the-secret", base_url=stack.url)
+    answer = client.workflows.trigger(WorkflowTriggerRequest(ss.workflow("welcome", "ada")))
+    assert (answer["success"], answer["status_code"]) == (False, 401)
+    assert answer["message"] == "signature does not match"

@@ -42,6 +42,10 @@ def sns() -> SNSClient:
     return client
 
 
+def kms() -> Any:
+    return _client("kms")
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints between cases)."""
     _client.cache_clear()

@@ -13,6 +13,7 @@ class Settings(BaseModel):
 
     table_name: str = Field(min_length=1)
     idempotency_table_name: str | None = None
+    secrets_key_id: str | None = None  # KMS key (alias) encrypting environments' HMAC secrets
     trigger_queue_url: str | None = None
     results_queue_url: str | None = None
     status_ttl_days: int = Field(default=30, ge=1)

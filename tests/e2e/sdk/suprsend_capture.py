@@ -1,7 +1,7 @@
 """What suprsend-py-sdk sends and how it reads answers, recorded on a loopback capture server.
 
-Clarion does not serve SuprSend's `POST /trigger/` yet; this is the evidence its adapter is to be
-built from. The answers below follow SuprSend's reference (shared/reference/002): a single
+The evidence Clarion's SuprSend adapter was built from (tests/e2e/test_sdks.py also drives the SDK
+against the stack). The answers below follow SuprSend's reference (shared/reference/002): a single
 trigger gets 202 `{message_id, status}`, a bulk (a JSON array) gets 207 `{records: [...], status}`.
 
     .venv/bin/python -m tests.e2e.sdk.suprsend_capture     # prints every exchange as JSON

@@ -10,10 +10,21 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from clarion.api import events, integrations, messages, status, subscribers, tenants, topics, workflows
-from clarion.api.auth import environment_from_header
+from clarion.api import (
+    events,
+    integrations,
+    messages,
+    status,
+    subscribers,
+    suprsend,
+    tenants,
+    topics,
+    workflows,
+)
+from clarion.api.auth import SignedRequest, environment_for
 from clarion.api.errors import ApiError, BadRequestError, field_errors
 from clarion.clock import now_iso
+from clarion.dialects import suprsend as suprsend_dialect
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.enable_swagger(path="/swagger", title="Clarion", description="Notification trigger engine")
@@ -22,10 +33,24 @@ _PUBLIC_PATHS = ("/v1/health", "/swagger")
 
 
 def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[dict[str, Any]]:
-    if app.current_event.path.rstrip("/") not in _PUBLIC_PATHS:
-        app.append_context(
-            environment_id=environment_from_header(app.current_event.headers.get("Authorization"))
+    event = app.current_event
+    if event.path.rstrip("/") not in _PUBLIC_PATHS:
+        headers = {name.lower(): value for name, value in event.headers.items()}
+        query = "&".join(
+            f"{k}={v}"
+            for k, values in (event.multi_value_query_string_parameters or {}).items()
+            for v in values
         )
+        body = (event.decoded_body or "").encode()
+        request = SignedRequest(
+            method=event.http_method,
+            paths=tuple(dict.fromkeys([event.path, event.request_context.path or event.path])),
+            query=query,
+            body=body,
+            content_type=headers.get("content-type", ""),
+            date=headers.get("date"),
+        )
+        app.append_context(environment_id=environment_for(headers.get("authorization"), request))
     return next_middleware(app)
 
 
@@ -46,30 +71,35 @@ for router in (
     topics.router,
     integrations.router,
     messages.router,
+    suprsend.router,
 ):
     app.include_router(router)
 
 
 def _error(error: ApiError) -> Response[dict[str, Any]]:
-    """Novu's error bodies, which its SDKs validate: 400 lists field errors with a `type`
-    (PayloadValidationExceptionDto), 422 maps fields to messages (ValidationErrorDto)."""
-    body: dict[str, object] = {
-        "statusCode": error.status_code,
-        "timestamp": now_iso(),
-        "path": app.current_event.path,
-        "message": error.message,
-    }
-    named = error.field_errors()
-    if error.status_code == 400:
-        body["type"] = error.error_type
-        body["errors"] = [
-            {"field": field, "message": "; ".join(entry["messages"]), **_value(entry)}
-            for field, entry in named.items()
-        ]
-    elif error.status_code == 422:
-        body["errors"] = {
-            field: {"messages": entry["messages"], **_value(entry)} for field, entry in named.items()
+    """Error bodies in the caller's dialect. Novu's SDKs validate theirs: 400 lists field errors
+    with a `type` (PayloadValidationExceptionDto), 422 maps fields to messages (ValidationErrorDto)."""
+    body: dict[str, Any]
+    if app.current_event.path.rstrip("/") == suprsend.PATH:
+        body = suprsend_dialect.failure(error.message, error.error_type)
+    else:
+        body = {
+            "statusCode": error.status_code,
+            "timestamp": now_iso(),
+            "path": app.current_event.path,
+            "message": error.message,
         }
+        named = error.field_errors()
+        if error.status_code == 400:
+            body["type"] = error.error_type
+            body["errors"] = [
+                {"field": field, "message": "; ".join(entry["messages"]), **_value(entry)}
+                for field, entry in named.items()
+            ]
+        elif error.status_code == 422:
+            body["errors"] = {
+                field: {"messages": entry["messages"], **_value(entry)} for field, entry in named.items()
+            }
     response = Response(status_code=error.status_code, content_type=content_types.APPLICATION_JSON, body=body)
     response.headers.update(error.headers)
     return response

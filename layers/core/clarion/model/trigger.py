@@ -26,10 +26,13 @@ class SubscriberProfile(BaseModel):
     data: dict[str, Any] | None = None
     channels: list[dict[str, Any]] | None = None
     transient: bool = False  # delivered to, never stored (SuprSend's is_transient)
+    only_channels: list[str] | None = None  # this trigger reaches only these channels ($channels)
 
     def profile_fields(self) -> dict[str, Any]:
         """The inline fields to upsert onto the stored subscriber (only those given)."""
-        return self.model_dump(exclude={"kind", "subscriber_id", "transient"}, exclude_none=True)
+        return self.model_dump(
+            exclude={"kind", "subscriber_id", "transient", "only_channels"}, exclude_none=True
+        )
 
     def api_fields(self) -> dict[str, Any]:
         """The inline fields under the API's (camelCase) names."""
@@ -85,3 +88,4 @@ class TriggerRecord(BaseModel):
     tenant: dict[str, Any] | None = None
     accepted_at: str
     continuation: Continuation | None = None
+    cancellation_key: str | None = None  # SuprSend: groups triggers a later cancel names

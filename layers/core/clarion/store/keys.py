@@ -3,7 +3,7 @@ environment id, so no query can cross environments.
 
 | access pattern                                   | pk                          | sk                       | gsi1pk / gsi1sk                  |
 |--------------------------------------------------|-----------------------------|--------------------------|----------------------------------|
-| API key hash -> environment (cached)              | APIKEY#<sha256>             | APIKEY                   |                                  |
+| API key hash -> environment (cached); env's keys  | APIKEY#<sha256>             | APIKEY                   | ENV#<env>#KEYS / <sha256>        |
 | environment (and its rate limits)                 | ENV#<env>                   | ENV                      |                                  |
 | rate-limit bucket per environment                 | ENV#<env>                   | RATE                     |                                  |
 | numeric id counters (workflow triggerId)          | ENV#<env>                   | COUNTER#<name>           |                                  |
@@ -35,6 +35,10 @@ def _env(environment_id: str) -> str:
 
 def api_key(key_hash: str) -> Key:
     return {"pk": f"APIKEY#{key_hash}", "sk": "APIKEY"}
+
+
+def api_key_list(environment_id: str) -> str:
+    return f"{_env(environment_id)}#KEYS"
 
 
 def environment(environment_id: str) -> Key:
