@@ -18,6 +18,7 @@ from clarion_cli import emulator
 from clarion_cli.runtime import InvocationError
 from clarion_cli.seed import DEFAULT_API_KEY, DEVELOPMENT
 from clarion_cli.stack import LocalStack
+from clarion_cli.template import Template
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Clarion's Docker-free local stack.")
 
@@ -107,6 +108,134 @@ def invoke_once(template: Path, function: str, event: dict, emulator_port: int =
         return stack.invoke(function, event)
     finally:
         stack.stop()
+
+
+env_app = typer.Typer(no_args_is_help=True, help="Environments: create one, set its rate limit.")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys: list, rotate, revoke.")
+app.add_typer(env_app, name="env")
+app.add_typer(keys_app, name="keys")
+
+EndpointOption = Annotated[
+    str | None,
+    typer.Option(help="AWS endpoint: the local emulator by default; pass '' for real AWS with --table."),
+]
+TableOption = Annotated[str | None, typer.Option(help="Deployed table name (stack output TableName).")]
+SecretsKeyOption = Annotated[
+    str | None, typer.Option(help="Deployed KMS alias (stack output SecretsKeyAlias).")
+]
+
+
+def _configure(template: Path, endpoint: str | None, table: str | None, secrets_key: str | None) -> None:
+    """Point clarion.store at the local emulator (configured from the template, as the API is)
+    or at a deployed stack's table and KMS key."""
+    from clarion import aws, config
+
+    if table:
+        os.environ["CLARION_TABLE_NAME"] = table
+        if secrets_key:
+            os.environ["CLARION_SECRETS_KEY_ID"] = secrets_key
+    else:
+        local = endpoint or "http://127.0.0.1:4566"
+        if not emulator.port_open("127.0.0.1", int(local.rsplit(":", 1)[1])):
+            raise typer.BadParameter(f"no emulator at {local}: start `make dev`, or pass --table for AWS")
+        emulator.use_local_credentials(local)
+        os.environ.update(Template(template, endpoint=local).functions()["ApiFunction"].environment)
+    config.settings.cache_clear()
+    aws.reset_clients()
+
+
+@env_app.command("create")
+def env_create(
+    environment: Annotated[str, typer.Argument(help="The new environment's id (SuprSend's workspace key).")],
+    template: TemplateOption = Path("template.yaml"),
+    endpoint: EndpointOption = None,
+    table: TableOption = None,
+    secrets_key: SecretsKeyOption = None,
+) -> None:
+    """Create an environment and print its first API key (shown once; only its hash is kept)."""
+    from clarion.store import environments
+
+    _configure(template, endpoint, table, secrets_key)
+    key = environments.new_api_key()
+    environments.create_environment(environment, key)
+    print(f"environment {environment} created; API key (store it now, it is not shown again):\n{key}")
+
+
+@env_app.command("limits")
+def env_limits(
+    environment: str,
+    per_second: Annotated[int, typer.Option(min=1, help="Records per second, sustained.")],
+    burst: Annotated[int, typer.Option(min=1, help="Records at once (the bucket's size).")],
+    template: TemplateOption = Path("template.yaml"),
+    endpoint: EndpointOption = None,
+    table: TableOption = None,
+) -> None:
+    """Set the environment's token bucket: a bulk of N records costs N."""
+    from clarion.store import environments
+
+    _configure(template, endpoint, table, None)
+    environments.set_rate_limit(environment, environments.RateLimit(per_second=per_second, burst=burst))
+    print(f"{environment}: {per_second} records/s, burst {burst}")
+
+
+@keys_app.command("list")
+def keys_list(
+    environment: str,
+    template: TemplateOption = Path("template.yaml"),
+    endpoint: EndpointOption = None,
+    table: TableOption = None,
+) -> None:
+    """The environment's keys, by hash (a key itself is never stored)."""
+    from clarion.store import environments
+
+    _configure(template, endpoint, table, None)
+    for key in environments.list_keys(environment):
+        print(f"{key['keyHash'][:16]}  created {key['createdAt']}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    environment: str,
+    revoke_old: Annotated[bool, typer.Option(help="Revoke every older key at once.")] = False,
+    template: TemplateOption = Path("template.yaml"),
+    endpoint: EndpointOption = None,
+    table: TableOption = None,
+    secrets_key: SecretsKeyOption = None,
+) -> None:
+    """Issue a new key (it becomes the HMAC secret); older keys keep working until revoked."""
+    from clarion.store import environments
+
+    _configure(template, endpoint, table, secrets_key)
+    old = [k["keyHash"] for k in environments.list_keys(environment)]
+    key = environments.new_api_key()
+    environments.add_key(environment, key)
+    if revoke_old:
+        for key_hash in old:
+            environments.revoke_key(environment, key_hash)
+    print(f"new API key for {environment} (store it now, it is not shown again):\n{key}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    environment: str,
+    key_hash: Annotated[
+        str, typer.Argument(help="The key's hash, or its first 8+ characters (see `keys list`).")
+    ],
+    template: TemplateOption = Path("template.yaml"),
+    endpoint: EndpointOption = None,
+    table: TableOption = None,
+) -> None:
+    """Revoke keys by hash prefix. Containers stop accepting them within a minute (their cache)."""
+    from clarion.store import environments
+
+    _configure(template, endpoint, table, None)
+    try:
+        revoked = environments.revoke_key(environment, key_hash)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    if not revoked:
+        raise typer.BadParameter(f"no key of {environment} starts with {key_hash}")
+    print("revoked " + ", ".join(h[:16] for h in revoked))
 
 
 if __name__ == "__main__":
