@@ -68,7 +68,7 @@ def test_bulk_with_unknown_workflow_and_bad_record_reports_them_and_keeps_others
     )
     assert status == 201
     items = body["data"]
-    assert [i["status"] for i in items] == ["processed", "error", "error", "error"]
+    assert [i["status"] for i in items] == ["processed", "error", "error", "invalid_recipients"]
     assert items[1]["transactionId"] == "tx-unknown"
     assert "no-such-workflow" in items[1]["error"][0]
     assert "name" in items[2]["error"][0]
@@ -77,7 +77,7 @@ def test_bulk_with_unknown_workflow_and_bad_record_reports_them_and_keeps_others
     cloud.drain()
     view = cloud.api("GET", headers["Location"])[2]["data"]
     assert view["status"] == "partially_failed"
-    assert view["counts"] == {"completed": 1, "error": 3}
+    assert view["counts"] == {"completed": 1, "error": 2, "invalid_recipients": 1}
     rows = cloud.api("GET", headers["Location"] + "/records", query={"limit": "2"})[2]
     assert [r["index"] for r in rows["data"]] == [0, 1]
     rest = cloud.api("GET", headers["Location"] + "/records", query={"limit": "2", "cursor": rows["next"]})[2]
@@ -170,3 +170,41 @@ def test_workflow_validation_names_the_field(cloud: Cloud) -> None:
     assert any("type" in error["field"] for error in body["errors"])
     assert body["type"] == "bad_request"
     assert cloud.api("POST", "/v1/workflows", {"workflowId": "welcome"})[0] == 409
+
+
+def test_every_novu_status_value_is_answered_per_record(cloud: Cloud) -> None:
+    steps = [{"stepId": "a", "type": "in_app", "content": {"body": "x"}}]
+    cloud.api("POST", "/v1/workflows", {"workflowId": "off", "active": False, "steps": steps})
+    cloud.api("POST", "/v1/workflows", {"workflowId": "empty", "steps": []})
+    cloud.api("POST", "/v1/workflows", {"workflowId": "idle", "steps": [{**steps[0], "active": False}]})
+    cloud.api("POST", "/v1/tenants", {"identifier": "acme", "name": "Acme"})
+    _, _, body = cloud.api(
+        "POST",
+        "/v1/events/trigger/bulk",
+        {
+            "events": [
+                {"name": "welcome", "to": "ada", "tenant": "acme"},
+                {"name": "off", "to": "ada"},
+                {"name": "empty", "to": "ada"},
+                {"name": "idle", "to": "ada"},
+                {"name": "welcome", "to": "ada", "tenant": "ghost"},
+                {"name": "welcome", "to": [{"firstName": "no id"}]},
+                {"name": "missing", "to": "ada"},
+                {"name": "welcome", "to": "ada", "tenant": {"identifier": "new-co", "name": "New Co"}},
+            ]
+        },
+    )
+    assert [item["status"] for item in body["data"]] == [
+        "processed",
+        "trigger_not_active",
+        "no_workflow_steps_defined",
+        "no_workflow_active_steps_defined",
+        "no_tenant_found",
+        "invalid_recipients",
+        "error",
+        "processed",
+    ]
+    assert all(item["acknowledged"] is True and item["transactionId"] for item in body["data"])
+    assert all(item.get("error") for item in body["data"] if item["status"] != "processed")
+    cloud.drain()
+    assert cloud.api("GET", "/v1/tenants/new-co")[2]["data"]["name"] == "New Co"  # created from inline data

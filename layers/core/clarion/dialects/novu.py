@@ -96,12 +96,13 @@ def parse_event(
     except ValidationError as error:
         names = field_errors(error.errors(include_url=False, include_input=False))
         messages = [f"{name}: {'; '.join(entry['messages'])}" for name, entry in names.items()]
+        only_recipients = all(name == "to" or name.startswith("to.") for name in names)
         return RecordOutcome(
             environment_id=environment_id,
             bulk_id=bulk_id,
             index=index,
             transaction_id=transaction_id,
-            status=RecordStatus.ERROR,
+            status=RecordStatus.INVALID_RECIPIENTS if only_recipients else RecordStatus.ERROR,
             error="; ".join(messages),
             error_type=VALIDATION_ERROR,
         )
@@ -124,6 +125,7 @@ def parse_event(
         overrides=event.overrides,
         actor=actor,
         tenant=tenant,
+        tenant_must_exist=isinstance(event.tenant, str),
         accepted_at=accepted_at,
     )
 

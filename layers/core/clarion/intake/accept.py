@@ -14,7 +14,7 @@ from clarion.config import settings
 from clarion.ids import GENERATED_PREFIX, generated_transaction_id
 from clarion.model import RecordOutcome, RecordStatus, TriggerRecord, Workflow
 from clarion.observability import logger, metrics
-from clarion.store import bulks, transactions, workflows
+from clarion.store import bulks, tenants, transactions, workflows
 
 Candidate = TriggerRecord | RecordOutcome
 
@@ -26,9 +26,14 @@ def accept(
     records = [c for c in candidates if isinstance(c, TriggerRecord)]
     found = workflows.get_many(environment_id, {r.workflow_id for r in records}) if records else {}
     verdicts: dict[int, RecordOutcome] = {c.index: c for c in candidates if isinstance(c, RecordOutcome)}
+    named_tenants = {t for t in map(_named_tenant, records) if t}
+    known_tenants = tenants.get_many(environment_id, named_tenants) if named_tenants else {}
     runnable: list[TriggerRecord] = []
     for record in records:
         refusal = _refusal(found.get(record.workflow_id), record)
+        tenant = _named_tenant(record)
+        if refusal is None and tenant and tenant not in known_tenants:
+            refusal = RecordStatus.NO_TENANT_FOUND, "no_tenant_found", f"tenant '{tenant}' is not defined"
         if refusal is None:
             runnable.append(record)
         else:
@@ -90,6 +95,14 @@ def _refusal(workflow: Workflow | None, record: TriggerRecord) -> tuple[RecordSt
     if not any(step.active for step in workflow.steps):
         status = RecordStatus.NO_WORKFLOW_ACTIVE_STEPS_DEFINED
         return status, status.value, f"workflow '{name}' has no active steps"
+    return None
+
+
+def _named_tenant(record: TriggerRecord) -> str | None:
+    """The identifier of a tenant that must exist (Novu's no_tenant_found); a tenant given with
+    name or data is created or updated by the worker instead."""
+    if record.tenant and record.tenant_must_exist:
+        return str(record.tenant["identifier"])
     return None
 
 

@@ -86,6 +86,7 @@ class TriggerRecord(BaseModel):
     overrides: dict[str, Any] = Field(default_factory=dict)
     actor: SubscriberProfile | None = None
     tenant: dict[str, Any] | None = None
+    tenant_must_exist: bool = False  # named by identifier alone (Novu): refused if not defined
     accepted_at: str
     continuation: Continuation | None = None
     cancellation_key: str | None = None  # SuprSend: groups triggers a later cancel names
