@@ -27,6 +27,7 @@ class NovuSubscriber(BaseModel):
     locale: str | None = None
     timezone: str | None = None
     data: dict[str, Any] | None = None
+    channels: list[dict[str, Any]] | None = None
 
     def to_profile(self) -> SubscriberProfile:
         return SubscriberProfile(
@@ -39,6 +40,7 @@ class NovuSubscriber(BaseModel):
             locale=self.locale,
             timezone=self.timezone,
             data=self.data,
+            channels=self.channels,
         )
 
 

@@ -1,0 +1,178 @@
+"""The workflow engine on the local stack, as a user drives it: one bulk to a topic of 20 and an
+inline subscriber through in_app, email, sms, chat, delay and a second in_app."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import RunningStack
+from tests.e2e.test_local_stack import wait_for
+
+
+class ChatListener:
+    """A real HTTP listener on loopback standing in for Slack's incoming webhooks."""
+
+    def __init__(self) -> None:
+        self.posts: Counter[str] = Counter()
+        self.bodies: list[Any] = []
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                listener.posts[self.path] += 1
+                listener.bodies.append(json.loads(body))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def chat() -> Iterator[ChatListener]:
+    listener = ChatListener()
+    yield listener
+    listener.server.shutdown()
+
+
+def subscriber(subscriber_id: str, chat: ChatListener, vip: bool) -> dict[str, Any]:
+    return {
+        "subscriberId": subscriber_id,
+        "firstName": subscriber_id.title(),
+        "email": f"{subscriber_id}@example.com",
+        "phone": "+15555550100",
+        "data": {"vip": vip},
+        "channels": [{"providerId": "slack", "credentials": {"webhookUrl": f"{chat.url}/{subscriber_id}"}}],
+    }
+
+
+def test_topic_and_inline_subscriber_get_each_message_once(stack: RunningStack, chat: ChatListener) -> None:
+    ses: Any = stack.client("sesv2")
+    ses.create_email_identity(EmailIdentity="clarion.example")
+    quota_before = stack.client("ses").get_send_quota()["SentLast24Hours"]  # type: ignore[attr-defined]
+    for integration in (
+        {"providerId": "ses", "channel": "email", "credentials": {"from": "hi@clarion.example"}},
+        {"providerId": "sns", "channel": "sms", "credentials": {}},
+    ):
+        assert stack.call("POST", "/v1/integrations", json=integration).status_code == 201
+    crew = [f"crew{i:02d}" for i in range(20)]
+    added = stack.call(
+        "POST",
+        "/v1/subscribers/bulk",
+        json={
+            "subscribers": [subscriber(s, chat, vip=i < 5) for i, s in enumerate(crew)]
+            + [subscriber("late", chat, False)]
+        },
+    )
+    assert added.status_code == 201
+    assert (
+        stack.call(
+            "PATCH", "/v1/subscribers/crew07/preferences", json={"channels": {"email": False}}
+        ).status_code
+        == 200
+    )
+    assert stack.call("POST", "/v1/topics", json={"key": "crew", "name": "Crew"}).status_code == 201
+    assert stack.call("POST", "/v1/topics/crew/subscribers", json={"subscribers": crew}).status_code == 200
+    workflow = {
+        "workflowId": "launch",
+        "steps": [
+            {"stepId": "hello", "type": "in_app", "content": {"body": "Hello {{ subscriber.firstName }}"}},
+            {
+                "stepId": "mail",
+                "type": "email",
+                "content": {"subject": "Launch", "body": "<p>{{ payload.what }}</p>"},
+            },
+            {
+                "stepId": "text",
+                "type": "sms",
+                "content": {"body": "Launch!"},
+                "conditions": [{"field": "subscriber.data.vip", "operator": "eq", "value": True}],
+            },
+            {
+                "stepId": "chat",
+                "type": "chat",
+                "content": {"body": "{{ payload.what }} for {{ subscriber.firstName }}"},
+            },
+            {
+                "stepId": "wait",
+                "type": "delay",
+                "content": {"amount": "{{ payload.wait }}", "unit": "seconds"},
+            },
+            {"stepId": "bye", "type": "in_app", "content": {"body": "Bye {{ subscriber.firstName }}"}},
+        ],
+    }
+    assert stack.call("POST", "/v1/workflows", json=workflow).status_code == 201
+
+    answer = stack.call(
+        "POST",
+        "/v1/events/trigger/bulk",
+        json={
+            "events": [
+                {
+                    "name": "launch",
+                    "to": [{"type": "Topic", "topicKey": "crew"}, subscriber("guest", chat, True)],
+                    "payload": {"what": "Rocket", "wait": 1},
+                    "transactionId": "launch-a",
+                },
+                {
+                    "name": "launch",
+                    "to": "late",
+                    "payload": {"what": "Rocket", "wait": 3600},
+                    "transactionId": "launch-b",
+                },
+            ]
+        },
+    )
+    assert [item["status"] for item in answer.json()["data"]] == ["processed", "processed"]
+
+    def steps_of(transaction_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+        rows = stack.call("GET", "/v1/execution-details", params={"transactionId": transaction_id}).json()[
+            "data"
+        ]
+        return {(row["subscriberId"], row["stepId"]): row for row in rows}
+
+    wait_for(lambda: steps_of("launch-b").get(("late", "wait"), {}).get("status") == "pending", timeout=60)
+    assert stack.call("DELETE", "/v1/events/trigger/launch-b").json() == {"data": True}
+    everyone = [*crew, "guest"]
+    done = wait_for(
+        lambda: (
+            (s := steps_of("launch-a"))
+            and all(s.get((r, "bye"), {}).get("status") == "sent" for r in everyone)
+            and s
+        ),
+        timeout=90,
+    )
+
+    for recipient in everyone:
+        feed = stack.call("GET", f"/v1/subscribers/{recipient}/notifications/feed").json()["data"]
+        assert [m["content"]["body"] for m in feed] == [
+            f"Bye {recipient.title()}",
+            f"Hello {recipient.title()}",
+        ]
+    assert done[("crew07", "mail")]["status"] == "skipped"
+    assert "email" in done[("crew07", "mail")]["detail"]
+    assert {r for r in everyone if done[(r, "text")]["status"] == "sent"} == {*crew[:5], "guest"}
+    assert {r for r in everyone if done[(r, "text")]["status"] == "skipped"} == set(crew[5:])
+    assert chat.posts == Counter(
+        {f"/{r}": 1 for r in [*everyone, "late"]}
+    )  # once each, "late" before its delay
+    late = steps_of("launch-b")
+    assert late[("late", "wait")]["status"] == "cancelled"
+    assert ("late", "bye") not in late
+    emails = stack.client("ses").get_send_quota()["SentLast24Hours"] - quota_before  # type: ignore[attr-defined]
+    assert emails == len(everyone) - 1 + 1  # crew07 opted out; "late" got its email before the delay
+    assert stack.call("DELETE", "/v1/events/trigger/launch-b").json() == {"data": False}
