@@ -12,7 +12,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: dev test lint typecheck validate build pytest unit integration e2e invoke clean
+.PHONY: dev test lint typecheck validate build pytest unit integration e2e invoke bench clean
 
 $(VENV)/.installed: pyproject.toml layers/core/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,10 @@ integration: $(VENV)/.installed
 
 e2e: $(VENV)/.sdk-installed
 	CLARION_REQUIRE_SDKS=1 $(BIN)/pytest -q tests/e2e
+
+## bench: figures (AWS calls, write units, cold imports, latency ratios, cost); writes docs/PERFORMANCE.md
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .clarion .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 from typing import Any
 
 from clarion_cli.template import REGION, Template
@@ -57,16 +58,40 @@ def free_port() -> int:
         return port
 
 
+class _Emulator:
+    """moto's server, with DynamoDB requests taken one at a time: moto's DynamoDB backend is not
+    thread-safe (a transaction copies tables while another request changes them, and fails with
+    a 500). SQS long polls stay concurrent."""
+
+    def __init__(self, port: int) -> None:
+        from moto.moto_server.threaded_moto_server import MotoRequestHandler
+        from moto.server import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        application = DomainDispatcherApplication(create_backend_app)
+        lock = threading.Lock()
+
+        def serialised(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+                with lock:
+                    return list(application(environ, start_response))
+            return application(environ, start_response)
+
+        self.server = make_server(
+            "127.0.0.1", port, serialised, threaded=True, request_handler=MotoRequestHandler
+        )
+        threading.Thread(target=self.server.serve_forever, daemon=True, name="emulator").start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def start_moto(port: int) -> Any:
     import logging
 
-    from moto.server import ThreadedMotoServer
-
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the gateway logs requests, not the emulator
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    return server
+    return _Emulator(port)
 
 
 def provision(template: Template, endpoint_url: str | None = None) -> None:

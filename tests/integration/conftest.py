@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from clarion import aws, config
-from clarion.store import environments, workflows
+from clarion.store import environments, integrations, workflows
 from clarion_cli import emulator
 from clarion_cli.seed import DEFAULT_API_KEY, DEVELOPMENT, seed
 from clarion_cli.template import Template
@@ -195,6 +195,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
         aws.reset_clients()
         environments.forget_cached_keys()
         workflows.forget_cached_workflows()
+        integrations.forget_cached_integrations()
         template = Template(TEMPLATE, endpoint=MOTO_SQS)
         emulator.provision(template)
         app = Cloud(template, monkeypatch)

@@ -1,4 +1,4 @@
-"""Novu's trigger routes: single and bulk."""
+"""Novu's trigger routes: single, bulk and broadcast."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from clarion.clock import now_iso
 from clarion.dialects import novu
 from clarion.ids import new_id
 from clarion.intake.accept import TRANSACTION_REUSED, WORKFLOW_NOT_FOUND, Candidate, accept
-from clarion.model import RecordOutcome, RecordStatus
+from clarion.model import RecordOutcome, RecordStatus, TriggerRecord
+from clarion.model.trigger import AllSubscribers
 
 router = APIGatewayRouter()
 
@@ -33,9 +34,10 @@ def _accept_novu(raw_events: list[Any]) -> tuple[str, list[RecordOutcome], dict[
     environment_id: str = router.context["environment_id"]
     rate_headers = limits.take(environment_id, cost=len(raw_events))
     bulk_id, created_at = new_id(), now_iso()
-    for index, raw in enumerate(raw_events):
-        if isinstance(raw, dict) and len(json.dumps(raw.get("payload", {}))) > MAX_EVENT_PAYLOAD_BYTES:
-            raise PayloadTooLargeError(f"events[{index}].payload is larger than 512 KB")
+    if len(router.current_event.body or "") > MAX_EVENT_PAYLOAD_BYTES:  # only then can a payload be too large
+        for index, raw in enumerate(raw_events):
+            if isinstance(raw, dict) and len(json.dumps(raw.get("payload", {}))) > MAX_EVENT_PAYLOAD_BYTES:
+                raise PayloadTooLargeError(f"events[{index}].payload is larger than 512 KB")
     candidates: list[Candidate] = [
         novu.parse_event(
             raw,
@@ -100,6 +102,54 @@ def _trigger() -> Response[dict[str, Any]]:
     bulk_id, (verdict,), headers = _accept_novu([body])
     if verdict.status is RecordStatus.QUEUED:
         return _created(novu.answer_item(verdict), bulk_id, headers)
+    if verdict.error_type == WORKFLOW_NOT_FOUND:
+        raise UnprocessableError(
+            f"workflow_not_found: {verdict.error}",
+            {"name": {"messages": [verdict.error or "workflow not found"], "value": body.get("name")}},
+        )
+    if verdict.error_type == TRANSACTION_REUSED:
+        raise UnprocessableError(
+            f"transactionId: {verdict.error}",
+            {"transactionId": {"messages": [verdict.error], "value": verdict.transaction_id}},
+        )
+    return _created(novu.answer_item(verdict), bulk_id, headers)
+
+
+# --- broadcast: one record addressed to every subscriber of the environment ------------------
+
+_EVERYONE = "*"  # stands in for `to` while the body is read as a trigger
+
+
+@router.post("/v1/events/trigger/broadcast")
+def trigger_broadcast() -> Response[dict[str, Any]]:
+    return _replayable(_trigger_broadcast)
+
+
+def _trigger_broadcast() -> Response[dict[str, Any]]:
+    """Novu's broadcast: a trigger without `to` (`name, payload, overrides, tenant, actor,
+    transactionId`), read by the same rules as a trigger, then addressed to AllSubscribers. It is
+    one record in a bulk of one and costs one token; the worker reads the subscribers page by
+    page (engine.run), so it is answered before any of them is read."""
+    body = _json_body()
+    as_trigger = {**body, "to": _EVERYONE}
+    try:
+        novu.NovuTriggerEvent.model_validate(as_trigger)
+    except ValidationError as error:
+        raise BadRequestError("Validation failed", field_errors(error.errors(include_url=False))) from error
+    if len(json.dumps(body.get("payload", {}))) > MAX_EVENT_PAYLOAD_BYTES:
+        raise PayloadTooLargeError("payload is larger than 512 KB")
+    environment_id: str = router.context["environment_id"]
+    headers = limits.take(environment_id, cost=1)
+    bulk_id, created_at = new_id(), now_iso()
+    parsed = novu.parse_event(
+        as_trigger, environment_id=environment_id, bulk_id=bulk_id, index=0, accepted_at=created_at
+    )
+    candidate: Candidate = (
+        parsed.model_copy(update={"recipients": [AllSubscribers()]})
+        if isinstance(parsed, TriggerRecord)
+        else parsed
+    )
+    (verdict,) = accept(environment_id, bulk_id, created_at, [candidate])
     if verdict.error_type == WORKFLOW_NOT_FOUND:
         raise UnprocessableError(
             f"workflow_not_found: {verdict.error}",

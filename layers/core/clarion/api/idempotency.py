@@ -12,15 +12,6 @@ from functools import lru_cache
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
 from clarion.api.errors import ApiError, ConflictError, UnprocessableError
 from clarion.config import settings
@@ -41,6 +32,14 @@ def _mark_replay(response: Any, _record: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def _runner() -> Callable[..., dict[str, Any]]:
+    """Built on first use: Powertools' persistence layer imports boto3, which only requests that
+    carry the header should pay for at cold start."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
     table = settings().idempotency_table_name
     if not table:
         raise RuntimeError("CLARION_IDEMPOTENCY_TABLE_NAME is not set for this function")
@@ -76,6 +75,11 @@ def replayable(
         return produce()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ApiError(f"{HEADER}: must be 1 to {MAX_KEY_LENGTH} characters")
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     run = _runner()
     if lambda_context is not None:
         run.config.register_lambda_context(lambda_context)  # type: ignore[attr-defined]

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from liquid import Environment
-from liquid.exceptions import LiquidError
+if TYPE_CHECKING:
+    from liquid import Environment
 
 
 class TemplateError(Exception):
@@ -16,11 +16,15 @@ class TemplateError(Exception):
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
+    from liquid import Environment  # on first render: a worker batch of skips never needs it
+
     return Environment()
 
 
 def render_content(content: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
     """Every string field of a step's content rendered against the scope."""
+    from liquid.exceptions import LiquidError
+
     rendered: dict[str, Any] = {}
     for name, value in content.items():
         if isinstance(value, str):

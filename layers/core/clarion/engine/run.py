@@ -2,11 +2,23 @@
 effect claimed exactly once in the transaction's partition (store.messages).
 
 A record's own run reports its outcome. Parts report nothing: a delay resumes one recipient
-later, a topic page fans out into parts of at most 100 members, and a fanout part runs the
-workflow for its members. Parts travel back through the TriggerQueue (`later`)."""
+later, a digest window's owner sends the digest when the window ends, a topic page or a page of
+the environment's subscribers (a broadcast) fans out into a part of at most 100 of them, and a
+fanout part runs the workflow for its members. Parts travel back through the TriggerQueue
+(`later`).
+
+Digest (store.digests): a run reaching a digest step claims its step item as `digested` (with
+its payload and window), then joins the window's bucket with one conditional UpdateItem and
+stops. The run whose join opened the window owns it: its step item becomes `pending` and a
+`digest` continuation comes back at the window's end, closes the bucket, reads the collected
+payloads and runs the remaining steps once, with `step.digest = {events, count}` in scope
+(Novu's `step.events` and `step.total_count` too); then the item is `resumed`. Every other
+run's step stays `digested`. Cancelling the owner's transaction cancels the whole digest
+(engine.cancel)."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +26,7 @@ from typing import Any
 from clarion.channels import dispatch
 from clarion.channels.delivery import Delivery, OutboundPolicy
 from clarion.clock import now_iso
-from clarion.engine.conditions import skip_reason
+from clarion.engine.conditions import lookup, skip_reason
 from clarion.engine.render import TemplateError, render_content
 from clarion.model import (
     Continuation,
@@ -28,9 +40,20 @@ from clarion.model import (
     TriggerRecord,
     Workflow,
 )
-from clarion.store import environments, integrations, messages, subscribers, tenants, topics, workflows
+from clarion.model.trigger import AllSubscribers
+from clarion.store import (
+    digests,
+    environments,
+    integrations,
+    messages,
+    subscribers,
+    tenants,
+    topics,
+    workflows,
+)
 
 TOPIC_PAGE = 100
+BROADCAST_PAGE = 100
 MAX_SQS_DELAY = 900
 _DELIVERY_ATTEMPTS = 3
 _BACKOFF_SECONDS = 0.2
@@ -61,8 +84,12 @@ def run(record: TriggerRecord, later: Later) -> RecordOutcome | None:
         return _run_record(record, workflow, later)
     if continuation.kind == "delay":
         _resume(record, workflow, continuation, later)
+    elif continuation.kind == "digest":
+        _send_digest(record, workflow, continuation, later)
     elif continuation.kind == "topic":
         _expand_topic_page(record, continuation, later)
+    elif continuation.kind == "broadcast":
+        _expand_subscribers_page(record, continuation, later)
     else:
         _run_for(
             record, workflow, [r for r in record.recipients if isinstance(r, SubscriberProfile)], 0, later
@@ -73,6 +100,8 @@ def run(record: TriggerRecord, later: Later) -> RecordOutcome | None:
 def _run_record(record: TriggerRecord, workflow: Workflow, later: Later) -> RecordOutcome:
     for topic in (r for r in record.recipients if isinstance(r, TopicRef)):
         later.add(record, Continuation(kind="topic", topic_key=topic.topic_key))
+    if any(isinstance(r, AllSubscribers) for r in record.recipients):
+        later.add(record, Continuation(kind="broadcast"))
     direct = [r for r in record.recipients if isinstance(r, SubscriberProfile)]
     steps = _run_for(record, workflow, direct, 0, later)
     failed = [s for s in steps if s.status == "failed"]
@@ -81,7 +110,12 @@ def _run_record(record: TriggerRecord, workflow: Workflow, later: Later) -> Reco
 
 
 def _run_for(
-    record: TriggerRecord, workflow: Workflow, profiles: list[SubscriberProfile], start: int, later: Later
+    record: TriggerRecord,
+    workflow: Workflow,
+    profiles: list[SubscriberProfile],
+    start: int,
+    later: Later,
+    step_scope: dict[str, Any] | None = None,
 ) -> list[StepOutcome]:
     now = now_iso()
     stored = subscribers.resolve(
@@ -89,7 +123,7 @@ def _run_for(
         [p for p in profiles + ([record.actor] if record.actor else []) if not p.transient],
         now,
     )
-    context = _Context(record, workflow, later, now, _actor(record, stored), _tenant(record, now))
+    context = _Context(record, workflow, later, now, _actor(record, stored), _tenant(record, now), step_scope)
     outcomes: list[StepOutcome] = []
     for profile in profiles:
         subscriber = stored.get(profile.subscriber_id) or _transient(profile)
@@ -105,6 +139,7 @@ class _Context:
     now: str
     actor: dict[str, Any]
     tenant: dict[str, Any]
+    step: dict[str, Any] | None = None  # what an earlier step hands on (`step.digest`)
     _integrations: dict[str, dict[str, Any]] | None = None
     _policy: OutboundPolicy | None = None
 
@@ -128,6 +163,8 @@ def _run_steps(context: _Context, subscriber: dict[str, Any], start: int) -> lis
         "tenant": context.tenant,
         "actor": context.actor,
     }
+    if context.step is not None:
+        scope["step"] = context.step
     outcomes: list[StepOutcome] = []
     for index in range(start, len(context.workflow.steps)):
         step = context.workflow.steps[index]
@@ -137,6 +174,9 @@ def _run_steps(context: _Context, subscriber: dict[str, Any], start: int) -> lis
             continue
         if step.type is StepType.DELAY:
             outcomes.append(_schedule_delay(context, step, index, subscriber, scope))
+            break
+        if step.type is StepType.DIGEST:  # the window's owner runs the rest, once, later
+            outcomes.append(_collect_digest(context, step, index, subscriber, scope))
             break
         outcome = _deliver(context, step, subscriber, scope)
         outcomes.append(outcome)
@@ -204,8 +244,6 @@ def _deliver(context: _Context, step: Step, subscriber: dict[str, Any], scope: d
         }
         existing = _claim(context, step, subscriber_id, message)
         return _step_outcome(step, subscriber_id, existing["status"] if existing else "sent")
-    if step.type is StepType.DIGEST:
-        return _step_outcome(step, subscriber_id, "failed", "digest steps are not supported yet")
     existing = _claim(context, step, subscriber_id, {"status": "sending"})
     if existing is not None:
         return _after_redelivery(context, step, subscriber_id, existing)
@@ -256,7 +294,7 @@ def _send_with_retries(
     return delivery
 
 
-def delay_seconds(step_id: str, content: dict[str, Any]) -> int:
+def delay_seconds(step_id: str, content: dict[str, Any], kind: str = "delay") -> int:
     """`{"amount": 5, "unit": "minutes"}`; the amount may be a template (`{{ payload.wait }}`)."""
     unit = content.get("unit", "seconds")
     try:
@@ -264,7 +302,7 @@ def delay_seconds(step_id: str, content: dict[str, Any]) -> int:
     except (TypeError, ValueError):
         amount = -1
     if amount < 0 or unit not in _UNIT_SECONDS:
-        raise ValueError(f"delay '{step_id}' needs content.amount >= 0 and a unit of {list(_UNIT_SECONDS)}")
+        raise ValueError(f"{kind} '{step_id}' needs content.amount >= 0 and a unit of {list(_UNIT_SECONDS)}")
     return int(amount * _UNIT_SECONDS[unit])
 
 
@@ -284,6 +322,13 @@ def _schedule_delay(
     continuation = Continuation(
         kind="delay", subscriber_id=subscriber_id, step_index=index + 1, not_before=resume_at
     )
+    _come_back(context, continuation, subscriber_id)
+    return _step_outcome(step, subscriber_id, "pending", f"resumes at {resume_at}")
+
+
+def _come_back(context: _Context, continuation: Continuation, subscriber_id: str) -> None:
+    """Enqueue a continuation for one recipient, delayed until its not_before (15 minutes at most:
+    it waits again when it arrives early)."""
     profile = next(
         (
             r
@@ -295,10 +340,9 @@ def _schedule_delay(
     context.later.add(
         context.record,
         continuation,
-        min(max(resume_at - int(time.time()), 0), MAX_SQS_DELAY),
+        min(max((continuation.not_before or 0) - int(time.time()), 0), MAX_SQS_DELAY),
         recipients=[profile or SubscriberProfile(subscriber_id=subscriber_id)],
     )
-    return _step_outcome(step, subscriber_id, "pending", f"resumes at {resume_at}")
 
 
 def _resume(record: TriggerRecord, workflow: Workflow, continuation: Continuation, later: Later) -> None:
@@ -323,13 +367,142 @@ def _resume(record: TriggerRecord, workflow: Workflow, continuation: Continuatio
     )
 
 
+_DIGESTING = ("digested", "pending")
+
+
+def _collect_digest(
+    context: _Context, step: Step, index: int, subscriber: dict[str, Any], scope: dict[str, Any]
+) -> StepOutcome:
+    """Join the subscriber's open window: the step item first (it keeps the payload and the window
+    chosen, so a redelivery joins the same one), then one UpdateItem on the bucket. The run that
+    opened the window schedules its end; every other run stops here."""
+    record = context.record
+    subscriber_id = subscriber["subscriberId"]
+    try:
+        content = render_content(step.content, scope)
+        length = delay_seconds(step.step_id, content, kind="digest")
+    except (ValueError, TemplateError) as error:
+        return _step_outcome(step, subscriber_id, "failed", str(error))
+    bucket = digests.Bucket.at(
+        record.environment_id,
+        record.workflow_id,
+        subscriber_id,
+        step.step_id,
+        _digest_key(content.get("digestKey"), scope),
+        length,
+        int(time.time()),
+    )
+    item: dict[str, Any] = {
+        "status": "digested",
+        "detail": _collected(bucket),
+        "payload": record.payload,
+        "digest": bucket.to_doc(),
+    }
+    existing = _claim(context, step, subscriber_id, item)
+    if existing is not None:
+        if existing["status"] not in _DIGESTING or "digest" not in existing:
+            return _step_outcome(step, subscriber_id, existing["status"], existing.get("detail"))
+        item = existing
+        bucket = digests.Bucket.from_doc(
+            record.environment_id, record.workflow_id, subscriber_id, step.step_id, existing["digest"]
+        )
+    joined = digests.join(bucket, record.transaction_id)
+    while joined is None:  # that window has closed: the next one, written down before joining it
+        bucket = bucket.following(int(time.time()))
+        moved = item | {"digest": bucket.to_doc(), "detail": _collected(bucket)}
+        _settle(context, step, subscriber_id, moved, expected=item["status"])
+        item = moved
+        joined = digests.join(bucket, record.transaction_id)
+    if joined.owner != record.transaction_id:
+        return _step_outcome(step, subscriber_id, "digested", _collected(bucket))
+    detail = f"collects events until {bucket.end}, then sends the digest"
+    if item["status"] == "digested":
+        pending = item | {"status": "pending", "detail": detail, "resumeAt": bucket.end}
+        _settle(context, step, subscriber_id, pending, expected="digested")
+    continuation = Continuation(
+        kind="digest",
+        subscriber_id=subscriber_id,
+        step_index=index + 1,
+        not_before=bucket.end,
+        step_id=step.step_id,
+        digest_key=bucket.key,
+        window_start=bucket.start,
+    )
+    _come_back(context, continuation, subscriber_id)  # again on a redelivery: sending is idempotent
+    return _step_outcome(step, subscriber_id, "pending", detail)
+
+
+def _collected(bucket: digests.Bucket) -> str:
+    return f"collected into the digest sent at {bucket.end}"
+
+
+def _digest_key(path: Any, scope: dict[str, Any]) -> str:
+    """The value at `digestKey` (`payload.postId`; a bare `postId` is read from the payload, as
+    Novu does), as text; "" without a key or a value."""
+    if not isinstance(path, str) or not path.strip():
+        return ""
+    path = path.strip()
+    root = scope if path.split(".", 1)[0] in scope else scope["payload"]
+    value = lookup(root, path)
+    if value is None or not isinstance(value, str | int | float | bool | list | dict):
+        return ""  # absent: the events without a value share one bucket
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
+def _send_digest(record: TriggerRecord, workflow: Workflow, continuation: Continuation, later: Later) -> None:
+    """The window's end: close it, read what it collected, run the rest once for its owner."""
+    remaining = (continuation.not_before or 0) - int(time.time())
+    if remaining > 0:
+        later.add(record, continuation, min(remaining, MAX_SQS_DELAY))
+        return
+    subscriber_id = continuation.subscriber_id or ""
+    step_id = continuation.step_id or ""
+    start = continuation.window_start or 0
+    bucket = digests.Bucket(
+        record.environment_id,
+        record.workflow_id,
+        subscriber_id,
+        step_id,
+        continuation.digest_key or "",
+        start,
+        (continuation.not_before or start) - start,
+    )
+    owned = digests.step_item(bucket, record.transaction_id)
+    if owned is None or owned["status"] != "pending":
+        return  # cancelled, or sent by an earlier delivery of this part
+    events = digests.payloads(bucket, digests.close(bucket))
+    step = {
+        "digest": {"events": events, "count": len(events)},
+        "events": events,  # Novu's names
+        "total_count": len(events),
+    }
+    profiles = [r for r in record.recipients if isinstance(r, SubscriberProfile)]
+    _run_for(record, workflow, profiles, continuation.step_index, later, step)
+    done = owned | {"status": "resumed", "detail": f"sent a digest of {len(events)} events"}
+    messages.settle(record.environment_id, record.transaction_id, subscriber_id, step_id, done, "pending")
+
+
 def _expand_topic_page(record: TriggerRecord, continuation: Continuation, later: Later) -> None:
     """One page of members becomes a fanout part; the next page, another topic continuation."""
     members, cursor = topics.members_page(
         record.environment_id, continuation.topic_key or "", TOPIC_PAGE, continuation.cursor
     )
+    _fan_out(record, continuation, members, cursor, later)
+
+
+def _expand_subscribers_page(record: TriggerRecord, continuation: Continuation, later: Later) -> None:
+    """A broadcast: one page of the environment's subscribers (by id) becomes a fanout part, the
+    next page another broadcast continuation; the environment is never read at once."""
+    found, cursor = subscribers.page(record.environment_id, BROADCAST_PAGE, continuation.cursor)
+    _fan_out(record, continuation, [s["subscriberId"] for s in found], cursor, later)
+
+
+def _fan_out(
+    record: TriggerRecord, continuation: Continuation, ids: list[str], cursor: str | None, later: Later
+) -> None:
+    """A page of subscriber ids (without the actor) as a fanout part; the next page's continuation."""
     actor = record.actor.subscriber_id if record.actor else None
-    recipients = [SubscriberProfile(subscriber_id=m) for m in members if m != actor]
+    recipients = [SubscriberProfile(subscriber_id=i) for i in ids if i != actor]
     if recipients:
         later.add(record, Continuation(kind="fanout"), recipients=recipients)
     if cursor:

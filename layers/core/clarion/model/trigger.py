@@ -49,26 +49,42 @@ class TopicRef(BaseModel):
     topic_key: str = Field(min_length=1, max_length=256)
 
 
-Recipient = Annotated[SubscriberProfile | TopicRef, Field(discriminator="kind")]
+class AllSubscribers(BaseModel):
+    """Every subscriber of the environment (a broadcast): read page by page when the record runs,
+    never loaded at once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["all_subscribers"] = "all_subscribers"
+
+
+Recipient = Annotated[SubscriberProfile | TopicRef | AllSubscribers, Field(discriminator="kind")]
 
 
 class Continuation(BaseModel):
     """A part of a record the worker runs later or elsewhere. A record with a continuation is a
     part: it runs steps but reports no record outcome (the record's own run did).
 
-    delay:  resume `subscriber_id` at `step_index` once `not_before` (epoch seconds) has passed.
-    topic:  expand one page of `topic_key` members from `cursor` into fanout parts.
-    fanout: run every step for this part's recipients (a page of a topic).
+    delay:     resume `subscriber_id` at `step_index` once `not_before` (epoch seconds) has passed.
+    digest:    once `not_before` (the window's end) has passed, close the digest window of
+               `subscriber_id` that `step_id` opened at `window_start` for `digest_key`, and run
+               the steps from `step_index` once with every collected event (store.digests).
+    topic:     expand one page of `topic_key` members from `cursor` into fanout parts.
+    broadcast: expand one page of the environment's subscribers from `cursor` into a fanout part.
+    fanout:    run every step for this part's recipients (a page of a topic or of a broadcast).
     """
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["delay", "topic", "fanout"]
+    kind: Literal["delay", "digest", "topic", "broadcast", "fanout"]
     subscriber_id: str | None = None
     step_index: int = 0
     not_before: int | None = None
     topic_key: str | None = None
     cursor: str | None = None
+    step_id: str | None = None
+    digest_key: str | None = None
+    window_start: int | None = None
 
 
 class TriggerRecord(BaseModel):

@@ -1,7 +1,10 @@
 """A bulk's header (total, counters per status) and one row per record, in request order.
 
-Counting is idempotent: a record's row is written with attribute_not_exists in the same
-transaction that ADDs to the counters, so a duplicate outcome changes nothing."""
+Counting is idempotent: the header holds the set of record indexes already counted, and one
+UpdateItem per bulk and batch ADDs to the counters and to that set on condition that none of
+its indexes is in it yet. A duplicate outcome makes the condition fail; the indexes already
+counted (returned with the failure) are dropped and the rest counted. Rows are written first
+with BatchWriteItem: rewriting a row with the same outcome changes nothing."""
 
 from __future__ import annotations
 
@@ -16,10 +19,8 @@ from clarion.store import items, keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 COUNT_PREFIX = "count_"
-_MAX_TRANSACTION_ITEMS = 100
 
 
 def _ttl_attributes(expires_at: int) -> dict[str, int]:
@@ -86,71 +87,52 @@ def record_outcomes(
     expires_at: int,
     client: DynamoDBClient | None = None,
 ) -> int:
-    """Write rows and counters for outcomes of one bulk; returns how many were new.
-
-    One TransactWriteItems per 99 outcomes. Rows that already exist (duplicates) cancel the
-    transaction; they are dropped and the rest written again.
-    """
+    """Write rows and count outcomes of one bulk exactly once; returns how many were new."""
     client = client or aws.dynamodb()
-    unique = {outcome.index: outcome for outcome in outcomes}
-    pending = list(unique.values())
-    written = 0
-    while pending:
-        chunk, pending = pending[: _MAX_TRANSACTION_ITEMS - 1], pending[_MAX_TRANSACTION_ITEMS - 1 :]
-        while chunk:
-            try:
-                client.transact_write_items(
-                    TransactItems=_transaction(environment_id, bulk_id, chunk, now, expires_at)
-                )
-            except client.exceptions.TransactionCanceledException as error:
-                reasons = error.response.get("CancellationReasons", [])
-                duplicates = {
-                    position
-                    for position, reason in enumerate(reasons)
-                    if reason.get("Code") == "ConditionalCheckFailed"
-                }
-                if not duplicates:
-                    raise
-                chunk = [outcome for position, outcome in enumerate(chunk) if position not in duplicates]
-                continue
-            written += len(chunk)
-            break
-    return written
-
-
-def _transaction(
-    environment_id: str, bulk_id: str, chunk: list[RecordOutcome], now: str, expires_at: int
-) -> list[TransactWriteItemTypeDef]:
     table = settings().table_name
+    pending = {outcome.index: outcome for outcome in outcomes}
+    rows: list[Any] = [
+        {"PutRequest": {"Item": record_row(environment_id, o, expires_at)}} for o in pending.values()
+    ]
+    for start in range(0, len(rows), 25):
+        request: Any = {table: rows[start : start + 25]}
+        while request:
+            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+    while pending:
+        try:
+            client.update_item(**_count(table, environment_id, bulk_id, list(pending.values()), now))
+        except client.exceptions.ConditionalCheckFailedException as error:
+            old: Any = error.response.get("Item") or {}
+            counted = {int(i) for i in old.get(COUNTED, {}).get("NS", [])}
+            if not counted & set(pending):
+                raise  # not a duplicate: something else is wrong
+            pending = {i: o for i, o in pending.items() if i not in counted}
+            continue
+        break
+    return len(pending)
+
+
+COUNTED = "counted"
+
+
+def _count(table: str, environment_id: str, bulk_id: str, chunk: list[RecordOutcome], now: str) -> Any:
     counts: dict[str, int] = {}
     for outcome in chunk:
         counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
-    names = {f"#c{i}": f"{COUNT_PREFIX}{status}" for i, status in enumerate(counts)}
+    names = {f"#c{i}": f"{COUNT_PREFIX}{status}" for i, status in enumerate(counts)} | {"#counted": COUNTED}
     values: dict[str, Any] = {f":c{i}": items.n(count) for i, count in enumerate(counts.values())}
-    values[":now"] = items.s(now)
+    values |= {f":i{o.index}": items.n(o.index) for o in chunk}
+    values |= {":now": items.s(now), ":indexes": {"NS": [str(o.index) for o in chunk]}}
     adds = ", ".join(f"#c{i} :c{i}" for i in range(len(counts)))
-    transaction: list[TransactWriteItemTypeDef] = [
-        {
-            "Put": {
-                "TableName": table,
-                "Item": record_row(environment_id, outcome, expires_at),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-        for outcome in chunk
-    ]
-    transaction.append(
-        {
-            "Update": {
-                "TableName": table,
-                "Key": items.key(keys.bulk(environment_id, bulk_id)),
-                "UpdateExpression": f"ADD {adds} SET startedAt = if_not_exists(startedAt, :now), updatedAt = :now",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-            }
-        }
-    )
-    return transaction
+    return {
+        "TableName": table,
+        "Key": items.key(keys.bulk(environment_id, bulk_id)),
+        "UpdateExpression": f"ADD {adds}, #counted :indexes SET startedAt = if_not_exists(startedAt, :now), updatedAt = :now",
+        "ConditionExpression": " AND ".join(f"NOT contains(#counted, :i{o.index})" for o in chunk),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
 
 
 def get(environment_id: str, bulk_id: str, client: DynamoDBClient | None = None) -> dict[str, Any] | None:

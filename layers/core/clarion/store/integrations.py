@@ -6,6 +6,7 @@ worker reads every active provider with one Query, credentials included."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from clarion import aws
@@ -61,6 +62,7 @@ def create(
         client.transact_write_items(TransactItems=writes)
     except client.exceptions.TransactionCanceledException as error:
         raise IntegrationExistsError(identifier) from error
+    _active_cache.pop(environment_id, None)
     return stored | {"active": bool(integration.get("active"))}
 
 
@@ -87,10 +89,24 @@ def active_for(
     return items.doc(raw) | {"active": True} if raw else None
 
 
+_active_cache: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
+
+
 def all_active(environment_id: str, client: DynamoDBClient | None = None) -> dict[str, dict[str, Any]]:
-    """Every channel's active integration, by channel, credentials included: one Query."""
+    """Every channel's active integration, by channel, credentials included: one Query, cached
+    per container as workflows are (a change reaches running workers within the cache time)."""
+    now = time.monotonic()
+    cached = _active_cache.get(environment_id)
+    if cached and cached[0] > now:
+        return cached[1]
     found = _partition(client or aws.dynamodb(), environment_id, _ACTIVE)
-    return {raw["sk"]["S"].removeprefix(_ACTIVE): items.doc(raw) | {"active": True} for raw in found}
+    active = {raw["sk"]["S"].removeprefix(_ACTIVE): items.doc(raw) | {"active": True} for raw in found}
+    _active_cache[environment_id] = (now + settings().workflow_cache_seconds, active)
+    return active
+
+
+def forget_cached_integrations() -> None:
+    _active_cache.clear()
 
 
 def _partition(client: DynamoDBClient, environment_id: str, prefix: str | None) -> list[dict[str, Any]]:

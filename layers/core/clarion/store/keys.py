@@ -17,10 +17,18 @@ environment id, so no query can cross environments.
 | bulk by id; its records in request order          | ENV#<env>#BULK#<id>         | BULK / REC#<index:05d>   |                                  |
 | transactionId claimed once -> bulk, index         | ENV#<env>#TX#<tx>           | TX                       |                                  |
 | claim per (transaction, recipient, step) = message| ENV#<env>#TX#<tx>           | MSG#<subscriber>#<step>  | ENV#<env>#FEED#<sub> / <ts>#<tx>  |
+| digest bucket per (subscriber, workflow, step,    | ENV#<env>#DIGEST#<wf>#<sub> | W#<start>#P#<page>#...   |                                  |
+|   digest key value, window): one item per page    |                             |   (in full below)        |                                  |
+
+A digest bucket's sk is W#<windowStart:012d>#P#<page:03d>#S#<stepId>#K#<digest key value>
+(H#<sha256 of the value> for values over 256 bytes). Workflow and step ids cannot contain '#',
+window start and page are fixed-width, and the key's value comes last: a subscriber id or key
+value holding '#' can never make two buckets share a key (store.digests).
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import TypedDict
 
 
@@ -123,3 +131,24 @@ def integration(environment_id: str, identifier: str) -> Key:
 
 def active_integration(environment_id: str, channel: str) -> Key:
     return {"pk": f"{_env(environment_id)}#INTEGRATIONS", "sk": f"ACTIVE#{channel}"}
+
+
+_DIGEST_KEY_MAX = 256
+
+
+def digest_bucket(
+    environment_id: str,
+    workflow_id: str,
+    subscriber_id: str,
+    step_id: str,
+    digest_key: str,
+    window_start: int,
+    page: int,
+) -> Key:
+    value = f"K#{digest_key}"
+    if len(digest_key.encode()) > _DIGEST_KEY_MAX:  # sort keys hold 1 KB: long values are hashed
+        value = f"H#{hashlib.sha256(digest_key.encode()).hexdigest()}"
+    return {
+        "pk": f"{_env(environment_id)}#DIGEST#{workflow_id}#{subscriber_id}",
+        "sk": f"W#{window_start:012d}#P#{page:03d}#S#{step_id}#{value}",
+    }

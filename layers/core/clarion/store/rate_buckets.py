@@ -56,8 +56,9 @@ def take(
             old: Any = error.response.get("Item") or {}
             old_tat = items.number(old, "tat", old_tat)
             continue
-        tat = items.number(answer["Attributes"], "tat")
-        _busy_hint[environment_id] = tat > now_us
-        return Taken(True, tat)
+        # Start with whichever form won this time: sparse traffic finds the bucket idle again,
+        # sustained traffic finds it busy.
+        _busy_hint[environment_id] = attempt is busy
+        return Taken(True, items.number(answer["Attributes"], "tat"))
     _busy_hint[environment_id] = True
     return Taken(False, old_tat)

@@ -1,0 +1,1 @@
+"""Clarion benchmarks: `make bench` (python -m bench). Results and method: docs/PERFORMANCE.md."""
