@@ -136,7 +136,10 @@ def _trigger_broadcast() -> Response[dict[str, Any]]:
         novu.NovuTriggerEvent.model_validate(as_trigger)
     except ValidationError as error:
         raise BadRequestError("Validation failed", field_errors(error.errors(include_url=False))) from error
-    if len(json.dumps(body.get("payload", {}))) > MAX_EVENT_PAYLOAD_BYTES:
+    if (
+        len(router.current_event.body or "") > MAX_EVENT_PAYLOAD_BYTES
+        and len(json.dumps(body.get("payload", {}))) > MAX_EVENT_PAYLOAD_BYTES
+    ):
         raise PayloadTooLargeError("payload is larger than 512 KB")
     environment_id: str = router.context["environment_id"]
     headers = limits.take(environment_id, cost=1)
