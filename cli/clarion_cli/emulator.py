@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import threading
+import time
 from typing import Any
 
 from clarion_cli.template import REGION, Template
@@ -61,39 +62,72 @@ def free_port() -> int:
 class _Emulator:
     """moto's server, with DynamoDB requests taken one at a time: moto's DynamoDB backend is not
     thread-safe (a transaction copies tables while another request changes them, and fails with
-    a 500). SQS long polls stay concurrent."""
+    a 500). SQS long polls stay concurrent. Each service's app is found once, from the request's
+    signed credential scope, instead of by moto's per-request search of every backend."""
 
     def __init__(self, port: int) -> None:
         from moto.moto_server.threaded_moto_server import MotoRequestHandler
         from moto.server import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
-        application = DomainDispatcherApplication(create_backend_app)
+        dispatcher = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()
+        apps: dict[str, Any] = {}
 
-        def serialised(environ: dict[str, Any], start_response: Any) -> Any:
+        def application(environ: dict[str, Any], start_response: Any) -> Any:
+            scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].split("/")
+            service = (
+                scope[3]
+                if len(scope) > 4 and not environ.get("PATH_INFO", "").startswith("/moto-api")
+                else ""
+            )
+            if not service:
+                return dispatcher(environ, start_response)
+            if service not in apps:
+                apps[service] = dispatcher.get_application(environ)
             if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
                 with lock:
-                    return list(application(environ, start_response))
-            return application(environ, start_response)
+                    return list(apps[service](environ, start_response))
+            return apps[service](environ, start_response)
 
         self.server = make_server(
-            "127.0.0.1", port, serialised, threaded=True, request_handler=MotoRequestHandler
+            "127.0.0.1", port, application, threaded=True, request_handler=MotoRequestHandler
         )
-        threading.Thread(target=self.server.serve_forever, daemon=True, name="emulator").start()
+
+
+class _EmulatorProcess:
+    """The emulator in a process of its own: moto is CPU-bound, and sharing a GIL with the
+    gateway and the pollers halves what either can do on a two-core machine."""
+
+    def __init__(self, port: int) -> None:
+        import multiprocessing
+
+        self.process = multiprocessing.get_context("spawn").Process(
+            target=_serve, args=(port,), daemon=True, name="clarion-emulator"
+        )
+        self.process.start()
+        deadline = time.monotonic() + 60
+        while not port_open("127.0.0.1", port):
+            if not self.process.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the AWS emulator did not start on port {port}")
+            time.sleep(0.05)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.process.terminate()
+        self.process.join(timeout=5)
 
 
-def start_moto(port: int) -> Any:
+def _serve(port: int) -> None:
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the gateway logs requests, not the emulator
     _quick_standard_queue_sends()
     _quick_sqs_clock()
-    return _Emulator(port)
+    _Emulator(port).server.serve_forever()
+
+
+def start_moto(port: int) -> Any:
+    return _EmulatorProcess(port)
 
 
 def _quick_sqs_clock() -> None:

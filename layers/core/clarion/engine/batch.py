@@ -7,16 +7,18 @@ every side effect is claimed exactly once."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
 
 from clarion import queues
 from clarion.config import settings
-from clarion.engine.run import Later, run
+from clarion.engine.run import Later, prefetch_subscribers, run
 from clarion.model import RecordOutcome, TriggerRecord
 from clarion.observability import metrics
 
@@ -25,10 +27,16 @@ def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
     processor = BatchProcessor(event_type=EventType.SQS)
     outcomes: list[RecordOutcome] = []
     later = Later()
+    parsed: dict[str, TriggerRecord] = {}
+    for message in event["Records"]:
+        with contextlib.suppress(ValidationError):  # the record's own handler reports it
+            parsed[message["messageId"]] = TriggerRecord.model_validate_json(message["body"])
+    prefetch_subscribers(list(parsed.values()), later)
 
     def handle(record: SQSRecord) -> None:
-        own = Later()  # a record that raises spawns nothing
-        outcome = run(TriggerRecord.model_validate_json(record.body), own)
+        own = Later(known=later.known)  # a record that raises spawns nothing
+        trigger = parsed.get(record.message_id) or TriggerRecord.model_validate_json(record.body)
+        outcome = run(trigger, own)
         later.parts.extend(own.parts)
         if outcome is not None:
             outcomes.append(outcome)

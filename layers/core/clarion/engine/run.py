@@ -62,9 +62,12 @@ _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86_400}
 
 @dataclass
 class Later:
-    """Parts to enqueue on the TriggerQueue after the batch, each with its SQS delay."""
+    """What a record leaves for its batch: parts to enqueue on the TriggerQueue after the batch
+    (each with its SQS delay), and the batch's subscribers as resolved so far (shared by its
+    records, so a batch of ten reads and writes them once)."""
 
     parts: list[tuple[TriggerRecord, int]] = field(default_factory=list)
+    known: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add(
         self, record: TriggerRecord, continuation: Continuation, delay_seconds: int = 0, **changes: Any
@@ -72,6 +75,19 @@ class Later:
         self.parts.append(
             (record.model_copy(update={"continuation": continuation, **changes}), delay_seconds)
         )
+
+
+def prefetch_subscribers(records: list[TriggerRecord], later: Later) -> None:
+    """Resolve the subscribers a batch's records name, once for the batch (per environment)."""
+    by_environment: dict[str, dict[str, SubscriberProfile]] = {}
+    for record in records:
+        if record.continuation is None or record.continuation.kind == "fanout":
+            named = [r for r in record.recipients if isinstance(r, SubscriberProfile)]
+            for profile in named + ([record.actor] if record.actor else []):
+                if not profile.transient:
+                    by_environment.setdefault(record.environment_id, {})[profile.subscriber_id] = profile
+    for environment_id, profiles in by_environment.items():
+        later.known.update(subscribers.resolve(environment_id, list(profiles.values()), now_iso()))
 
 
 def run(record: TriggerRecord, later: Later) -> RecordOutcome | None:
@@ -118,11 +134,11 @@ def _run_for(
     step_scope: dict[str, Any] | None = None,
 ) -> list[StepOutcome]:
     now = now_iso()
-    stored = subscribers.resolve(
-        record.environment_id,
-        [p for p in profiles + ([record.actor] if record.actor else []) if not p.transient],
-        now,
-    )
+    stored = later.known
+    wanted = [p for p in profiles + ([record.actor] if record.actor else []) if not p.transient]
+    missing = [p for p in wanted if p.subscriber_id not in stored]
+    if missing:
+        stored.update(subscribers.resolve(record.environment_id, missing, now))
     context = _Context(record, workflow, later, now, _actor(record, stored), _tenant(record, now), step_scope)
     outcomes: list[StepOutcome] = []
     for profile in profiles:
