@@ -171,3 +171,36 @@ def test_hmac_signature_with_a_fresh_date_is_accepted(cloud: Cloud) -> None:
         },
     )
     assert replayed_on_other_body[0] == 401
+
+
+def test_channels_limit_which_steps_reach_a_recipient(cloud: Cloud) -> None:
+    cloud.api(
+        "POST",
+        "/v1/workflows",
+        {
+            "workflowId": "two",
+            "steps": [
+                {"stepId": "inbox", "type": "in_app", "content": {"body": "hi"}},
+                {"stepId": "mail", "type": "email", "content": {"subject": "s", "body": "b"}},
+            ],
+        },
+    )
+    _, _, body = post(
+        cloud,
+        {
+            "workflow": "two",
+            "recipients": [
+                {"distinct_id": "only-email", "$email": ["o@example.com"], "$channels": ["email"]},
+                {"distinct_id": "only-inbox", "$channels": ["inbox"]},
+            ],
+            "$idempotency_key": "chan-1",
+        },
+    )
+    assert body["status"] == "success"
+    cloud.drain()
+    view = cloud.api("GET", "/v1/events/trigger/chan-1")[2]["data"]
+    statuses = {(r["subscriberId"], s["stepId"]): s["status"] for r in view["recipients"] for s in r["steps"]}
+    assert statuses[("only-email", "inbox")] == "skipped"
+    assert statuses[("only-inbox", "inbox")] == "sent"
+    assert statuses[("only-inbox", "mail")] == "skipped"
+    assert statuses[("only-email", "mail")] != "skipped"  # attempted (no email integration here: failed)

@@ -39,11 +39,22 @@ def holds(condition: Condition, scope: dict[str, Any]) -> bool:
 
 
 def skip_reason(
-    step: Step, workflow_id: str, subscriber: dict[str, Any], scope: dict[str, Any]
+    step: Step,
+    workflow_id: str,
+    subscriber: dict[str, Any],
+    scope: dict[str, Any],
+    only_channels: list[str] | None = None,
 ) -> str | None:
-    """Why this step is skipped for this subscriber, or None to run it."""
+    """Why this step is skipped for this subscriber, or None to run it. `only_channels`: the
+    trigger named the channels this recipient may be reached on (SuprSend's $channels)."""
     if not step.active:
         return "step is not active"
+    if (
+        only_channels is not None
+        and step.type.value in PREFERENCE_CHANNELS
+        and step.type.value not in only_channels
+    ):
+        return f"the trigger limited this recipient to {', '.join(only_channels) or 'no channels'}"
     for condition in step.conditions:
         if not holds(condition, scope):
             return f"condition not met: {condition.field} {condition.operator} {condition.value!r}"

@@ -143,7 +143,7 @@ def _run_for(
     outcomes: list[StepOutcome] = []
     for profile in profiles:
         subscriber = stored.get(profile.subscriber_id) or _transient(profile)
-        outcomes += _run_steps(context, subscriber, start)
+        outcomes += _run_steps(context, subscriber, start, profile.only_channels)
     return outcomes
 
 
@@ -171,7 +171,9 @@ class _Context:
         return self._policy
 
 
-def _run_steps(context: _Context, subscriber: dict[str, Any], start: int) -> list[StepOutcome]:
+def _run_steps(
+    context: _Context, subscriber: dict[str, Any], start: int, only_channels: list[str] | None = None
+) -> list[StepOutcome]:
     record = context.record
     scope = {
         "payload": record.payload,
@@ -184,7 +186,7 @@ def _run_steps(context: _Context, subscriber: dict[str, Any], start: int) -> lis
     outcomes: list[StepOutcome] = []
     for index in range(start, len(context.workflow.steps)):
         step = context.workflow.steps[index]
-        reason = skip_reason(step, record.workflow_id, subscriber, scope)
+        reason = skip_reason(step, record.workflow_id, subscriber, scope, only_channels)
         if reason is not None:
             outcomes.append(_record_skip(context, step, subscriber, reason))
             continue
