@@ -12,7 +12,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: dev test lint typecheck validate build pytest unit integration e2e invoke bench clean
+.PHONY: dev test lint typecheck validate build pytest unit integration e2e invoke bench load clean
 
 $(VENV)/.installed: pyproject.toml layers/core/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ e2e: $(VENV)/.sdk-installed
 ## bench: figures (AWS calls, write units, cold imports, latency ratios, cost); writes docs/PERFORMANCE.md
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
+
+## load: 60 s of bulks against the local stack from a second process; accepted/s, latencies, queue depth
+load: $(VENV)/.installed
+	$(BIN)/python -m bench.load --seconds 60
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .clarion .pytest_cache .mypy_cache .ruff_cache
