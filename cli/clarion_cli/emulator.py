@@ -72,23 +72,21 @@ class _Emulator:
 
         dispatcher = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()
-        apps: dict[str, Any] = {}
+        apps: dict[tuple[str, str], Any] = {}
 
         def application(environ: dict[str, Any], start_response: Any) -> Any:
+            path = environ.get("PATH_INFO", "")
             scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].split("/")
-            service = (
-                scope[3]
-                if len(scope) > 4 and not environ.get("PATH_INFO", "").startswith("/moto-api")
-                else ""
-            )
-            if not service:
+            if len(scope) < 5 or path.startswith("/moto-api"):
                 return dispatcher(environ, start_response)
-            if service not in apps:
-                apps[service] = dispatcher.get_application(environ)
+            # SES v1 and v2 sign as the same service: the path's first segment tells them apart.
+            route = (scope[3], path.split("/")[1] if path.count("/") > 1 else "")
+            if route not in apps:
+                apps[route] = dispatcher.get_application(environ)
             if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
                 with lock:
-                    return list(apps[service](environ, start_response))
-            return apps[service](environ, start_response)
+                    return list(apps[route](environ, start_response))
+            return apps[route](environ, start_response)
 
         self.server = make_server(
             "127.0.0.1", port, application, threaded=True, request_handler=MotoRequestHandler

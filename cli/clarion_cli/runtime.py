@@ -104,6 +104,9 @@ class _Runtime:
             "environment": {
                 **environment,
                 **function.environment,
+                # No X-Ray daemon here: tracing off, as under `sam local` (Powertools reads both).
+                "AWS_SAM_LOCAL": "true",
+                "POWERTOOLS_TRACE_DISABLED": "true",
                 "AWS_LAMBDA_FUNCTION_NAME": function.name,
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),
             },

@@ -10,6 +10,7 @@ from typing import Any
 
 from clarion.api.auth import SignedRequest, sign
 from clarion_cli.seed import DEFAULT_API_KEY
+
 from tests.integration.conftest import Cloud
 
 
@@ -154,7 +155,7 @@ def test_hmac_signature_with_a_fresh_date_is_accepted(cloud: Cloud) -> None:
     assert signed(cloud, body, formatdate(usegmt=True), secret="not-the-secret")[0] == 401
     assert signed(cloud, body, formatdate(timeval=0, usegmt=True))[0] == 401  # 1970: outside five minutes
     tampered = json.dumps(record(distinct_id="mallory")).encode()
-    status, headers, _ = signed(cloud, body, formatdate(usegmt=True))
+    status = signed(cloud, body, formatdate(usegmt=True))[0]
     request = SignedRequest(
         "POST", ("/trigger/",), "", body, "application/json; charset=utf-8", formatdate(usegmt=True)
     )

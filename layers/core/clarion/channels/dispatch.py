@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from clarion.channels import chat, email, push, sms, webhook
 from clarion.channels.delivery import Delivery, OutboundPolicy
 from clarion.observability import logger
 
@@ -51,6 +50,10 @@ def send(
 ) -> Delivery:
     """Deliver one rendered step. Raises ValueError only for a step type no channel delivers."""
     clients = clients or Clients()
+    # Each channel is imported when a step first needs it: a worker that only stores in-app
+    # messages never loads the HTTP, TLS and provider code at its cold start.
+    from clarion.channels import chat, email, push, sms, webhook
+
     if step_type == "email":
         delivery = email.send(content, subscriber, integration, overrides, clients.sesv2)
     elif step_type == "sms":
