@@ -208,3 +208,35 @@ def test_every_novu_status_value_is_answered_per_record(cloud: Cloud) -> None:
     assert all(item.get("error") for item in body["data"] if item["status"] != "processed")
     cloud.drain()
     assert cloud.api("GET", "/v1/tenants/new-co")[2]["data"]["name"] == "New Co"  # created from inline data
+
+
+def test_feed_messages_are_marked_read_and_seen(cloud: Cloud) -> None:
+    cloud.api("POST", "/v1/events/trigger/bulk", {"events": [{"name": "welcome", "to": "reader"}] * 2})
+    cloud.drain()
+    first, second = cloud.api("GET", "/v1/subscribers/reader/notifications/feed")[2]["data"]
+    assert (first["read"], first["seen"]) == (False, False)
+    status, _, body = cloud.api(
+        "POST",
+        "/v1/subscribers/reader/messages/mark-as",
+        {"messageId": first["id"], "mark": {"seen": True, "read": True}},
+    )
+    assert status == 200
+    assert [(m["id"], m["read"], m["seen"]) for m in body["data"]] == [(first["id"], True, True)]
+    feed = {m["id"]: m for m in cloud.api("GET", "/v1/subscribers/reader/notifications/feed")[2]["data"]}
+    assert (feed[first["id"]]["read"], feed[second["id"]]["read"]) == (True, False)
+    assert (
+        cloud.api(
+            "POST",
+            "/v1/subscribers/someone-else/messages/mark-as",
+            {"messageId": second["id"], "mark": {"read": True}},
+        )[0]
+        == 404
+    )
+    assert (
+        cloud.api(
+            "POST",
+            "/v1/subscribers/reader/messages/mark-as",
+            {"messageId": "not-an-id", "mark": {"read": True}},
+        )[0]
+        == 404
+    )

@@ -3,7 +3,7 @@ page, preferences, channel credentials; and the in-app feed."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -159,6 +159,28 @@ def update_credentials(subscriber_id: str, channel: SubscriberChannel) -> dict[s
         return current | {"channels": merge_channels(current.get("channels") or [], [channel])}
 
     return {"data": subscriber_view(_update(subscriber_id, change))}
+
+
+class MarkAs(BaseModel):
+    """Novu's mark-as body: one message id or many, and the flags to set."""
+
+    messageId: str | list[str]
+    mark: dict[Literal["read", "seen"], bool]
+
+
+@router.post("/v1/subscribers/<subscriber_id>/messages/mark-as")
+def mark_messages(subscriber_id: str, body: MarkAs) -> dict[str, Any]:
+    environment_id = router.context["environment_id"]
+    ids = [body.messageId] if isinstance(body.messageId, str) else body.messageId
+    subscriber_id = unquote(subscriber_id)
+    missing = [
+        i
+        for i in ids
+        if not messages.mark(environment_id, subscriber_id, i, body.mark.get("read"), body.mark.get("seen"))
+    ]
+    if missing:
+        raise NotFoundError(f"messageId: no in-app message {', '.join(missing)} for this subscriber")
+    return {"data": [m for m in messages.feed(environment_id, subscriber_id, 100) if m["id"] in ids]}
 
 
 @router.get("/v1/subscribers/<subscriber_id>/notifications/feed")

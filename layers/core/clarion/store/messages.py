@@ -9,6 +9,8 @@ pending (a delay waiting) | resumed | cancelled."""
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import TYPE_CHECKING, Any
 
 from clarion import aws
@@ -113,4 +115,54 @@ def feed(
         ScanIndexForward=False,
         Limit=limit,
     )
-    return [items.doc(raw) for raw in answer["Items"]]
+    return [_in_app(raw) for raw in answer["Items"]]
+
+
+def message_id(transaction_id: str, step_id: str) -> str:
+    """An in-app message's id in the feed: its transaction and step, opaque to callers."""
+    return base64.urlsafe_b64encode(json.dumps([transaction_id, step_id]).encode()).decode().rstrip("=")
+
+
+def parse_message_id(value: str) -> tuple[str, str] | None:
+    try:
+        transaction_id, step_id = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    except (ValueError, TypeError):
+        return None
+    return (transaction_id, step_id) if isinstance(transaction_id, str) and isinstance(step_id, str) else None
+
+
+def mark(
+    environment_id: str,
+    subscriber_id: str,
+    message: str,
+    read: bool | None,
+    seen: bool | None,
+    client: DynamoDBClient | None = None,
+) -> bool:
+    """Set read/seen on one of the subscriber's in-app messages; False if there is no such message."""
+    found = parse_message_id(message)
+    if found is None or (read is None and seen is None):
+        return False
+    client = client or aws.dynamodb()
+    flags = {name: value for name, value in (("isRead", read), ("isSeen", seen)) if value is not None}
+    try:
+        client.update_item(
+            TableName=settings().table_name,
+            Key=items.key(keys.message(environment_id, found[0], subscriber_id, found[1])),
+            UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in flags),
+            ConditionExpression="attribute_exists(pk) AND gsi1pk = :feed",
+            ExpressionAttributeValues={f":{name}": {"BOOL": value} for name, value in flags.items()}
+            | {":feed": items.s(keys.feed(environment_id, subscriber_id))},
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def _in_app(raw: dict[str, Any]) -> dict[str, Any]:
+    """A feed item: the stored message with its id and its current read/seen flags."""
+    message: dict[str, Any] = items.doc(raw)
+    message["id"] = message_id(message["transactionId"], message["stepId"])
+    message["read"] = raw.get("isRead", {}).get("BOOL", message.get("read", False))
+    message["seen"] = raw.get("isSeen", {}).get("BOOL", message.get("seen", False))
+    return message
