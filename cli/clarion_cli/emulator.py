@@ -88,9 +88,10 @@ class _Emulator:
                     return list(apps[route](environ, start_response))
             return apps[route](environ, start_response)
 
-        self.server = make_server(
-            "127.0.0.1", port, application, threaded=True, request_handler=MotoRequestHandler
-        )
+        class KeepAlive(MotoRequestHandler):  # type: ignore[misc,valid-type]
+            protocol_version = "HTTP/1.1"  # one connection per client, not one per request
+
+        self.server = make_server("127.0.0.1", port, application, threaded=True, request_handler=KeepAlive)
 
 
 class _EmulatorProcess:
