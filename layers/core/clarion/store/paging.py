@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from clarion.store import items
@@ -61,3 +62,36 @@ def query_page(
         if not exclusive:
             break
     return found[:limit], len(found) > limit
+
+
+def listing_page(
+    client: DynamoDBClient,
+    kind: str,
+    list_key: str,
+    item_key: Callable[[str], Any],
+    limit: int,
+    cursor: str | None,
+    to_doc: Callable[[dict[str, Any]], dict[str, Any]],
+    id_field: str,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of an environment's objects listed on gsi1 under `list_key` (gsi1sk = their id),
+    and the next page's cursor (None at the end). `item_key(id)` is an object's table key."""
+    from clarion.config import settings
+
+    start: dict[str, Any] | None = None
+    if cursor:
+        after = decode_cursor(kind, cursor)
+        start = {**item_key(after), "gsi1pk": list_key, "gsi1sk": after}
+    found, more = query_page(
+        client,
+        {
+            "TableName": settings().table_name,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": items.s(list_key)},
+        },
+        limit,
+        start,
+    )
+    docs = [to_doc(raw) for raw in found]
+    return docs, encode_cursor(kind, docs[-1][id_field]) if more and docs else None

@@ -162,27 +162,16 @@ def page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the environment's subscribers, by subscriberId, and the cursor of the next
     page (None at the end). A cursor from another environment or listing is a BadCursorError."""
-    client = client or aws.dynamodb()
-    start: dict[str, Any] | None = None
-    if cursor:
-        after = paging.decode_cursor(_CURSOR_KIND, cursor)
-        start = {**keys.subscriber(environment_id, after), **_index(environment_id, after)}
-    found, more = paging.query_page(
-        client,
-        {
-            "TableName": settings().table_name,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": items.s(keys.subscriber_list(environment_id))},
-        },
+    return paging.listing_page(
+        client or aws.dynamodb(),
+        _CURSOR_KIND,
+        keys.subscriber_list(environment_id),
+        lambda after: keys.subscriber(environment_id, after),
         limit,
-        start,
+        cursor,
+        items.doc,
+        "subscriberId",
     )
-    subscribers = [items.doc(raw) for raw in found]
-    next_cursor = (
-        paging.encode_cursor(_CURSOR_KIND, subscribers[-1]["subscriberId"]) if more and subscribers else None
-    )
-    return subscribers, next_cursor
 
 
 def apply_changes(

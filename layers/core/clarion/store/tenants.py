@@ -178,26 +178,16 @@ def page(
     environment_id: str, limit: int, cursor: str | None = None, client: DynamoDBClient | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the environment's tenants by identifier, and the next page's cursor (None at the end)."""
-    client = client or aws.dynamodb()
-    start: dict[str, Any] | None = None
-    if cursor:
-        after = paging.decode_cursor(_CURSOR_KIND, cursor)
-        start = {**keys.tenant(environment_id, after), **_index(environment_id, after)}
-    found, more = paging.query_page(
-        client,
-        {
-            "TableName": settings().table_name,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": items.s(keys.tenant_list(environment_id))},
-        },
+    return paging.listing_page(
+        client or aws.dynamodb(),
+        _CURSOR_KIND,
+        keys.tenant_list(environment_id),
+        lambda after: keys.tenant(environment_id, after),
         limit,
-        start,
+        cursor,
+        _tenant,
+        "identifier",
     )
-    tenants = [_tenant(raw) for raw in found]
-    return tenants, paging.encode_cursor(
-        _CURSOR_KIND, tenants[-1]["identifier"]
-    ) if more and tenants else None
 
 
 def _update(

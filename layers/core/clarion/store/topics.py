@@ -62,28 +62,16 @@ def page(
     environment_id: str, limit: int, cursor: str | None = None, client: DynamoDBClient | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the environment's topics by key, and the next page's cursor (None at the end)."""
-    client = client or aws.dynamodb()
-    start: dict[str, Any] | None = None
-    if cursor:
-        after = paging.decode_cursor(_TOPIC_CURSOR, cursor)
-        start = {
-            **keys.topic(environment_id, after),
-            "gsi1pk": keys.topic_list(environment_id),
-            "gsi1sk": after,
-        }
-    found, more = paging.query_page(
-        client,
-        {
-            "TableName": settings().table_name,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": items.s(keys.topic_list(environment_id))},
-        },
+    return paging.listing_page(
+        client or aws.dynamodb(),
+        _TOPIC_CURSOR,
+        keys.topic_list(environment_id),
+        lambda after: keys.topic(environment_id, after),
         limit,
-        start,
+        cursor,
+        items.doc,
+        "key",
     )
-    topics = [items.doc(raw) for raw in found]
-    return topics, paging.encode_cursor(_TOPIC_CURSOR, topics[-1]["key"]) if more and topics else None
 
 
 def add_members(
