@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 logger = Logger()
 metrics = Metrics()
+# Routes that record no metric (reads, management) are normal here, not a mistake to warn about.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 Handler = Callable[[Any, Any], Any]
 
