@@ -14,13 +14,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from clarion import queues
 from clarion.config import settings
 from clarion.engine.run import Later, prefetch_subscribers, run
 from clarion.model import RecordOutcome, TriggerRecord
-from clarion.observability import metrics
+from clarion.observability import logger, metrics
 
 
 def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
@@ -31,7 +32,10 @@ def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
     for message in event["Records"]:
         with contextlib.suppress(ValidationError):  # the record's own handler reports it
             parsed[message["messageId"]] = TriggerRecord.model_validate_json(message["body"])
-    prefetch_subscribers(list(parsed.values()), later)
+    try:
+        prefetch_subscribers(list(parsed.values()), later)
+    except (BotoCoreError, ClientError):
+        logger.warning("batch subscriber read failed; records resolve their own", exc_info=True)
 
     def handle(record: SQSRecord) -> None:
         own = Later(known=later.known)  # a record that raises spawns nothing
