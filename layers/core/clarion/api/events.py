@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -30,10 +31,21 @@ def _json_body() -> Any:
     return body
 
 
+def _bulk_id(environment_id: str) -> str:
+    """A new bulk's id; with an Idempotency-Key, the same one on every retry of the request, so
+    a retry after a failure part-way (some records already enqueued) re-sends the same records
+    under the same transactionIds, which the worker runs once, instead of new ones."""
+    key = router.current_event.headers.get(idempotency.HEADER)
+    return new_id() if not key else str(uuid.uuid5(_RETRIED_BULKS, f"{environment_id}\n{key}"))
+
+
+_RETRIED_BULKS = uuid.UUID("6f1f3c1e-8d2a-4c55-9a53-5f0b8f6e2a10")
+
+
 def _accept_novu(raw_events: list[Any]) -> tuple[str, list[RecordOutcome], dict[str, str]]:
     environment_id: str = router.context["environment_id"]
     rate_headers = limits.take(environment_id, cost=len(raw_events))
-    bulk_id, created_at = new_id(), now_iso()
+    bulk_id, created_at = _bulk_id(environment_id), now_iso()
     if len(router.current_event.body or "") > MAX_EVENT_PAYLOAD_BYTES:  # only then can a payload be too large
         for index, raw in enumerate(raw_events):
             if isinstance(raw, dict) and len(json.dumps(raw.get("payload", {}))) > MAX_EVENT_PAYLOAD_BYTES:
@@ -143,7 +155,7 @@ def _trigger_broadcast() -> Response[dict[str, Any]]:
         raise PayloadTooLargeError("payload is larger than 512 KB")
     environment_id: str = router.context["environment_id"]
     headers = limits.take(environment_id, cost=1)
-    bulk_id, created_at = new_id(), now_iso()
+    bulk_id, created_at = _bulk_id(environment_id), now_iso()
     parsed = novu.parse_event(
         as_trigger, environment_id=environment_id, bulk_id=bulk_id, index=0, accepted_at=created_at
     )

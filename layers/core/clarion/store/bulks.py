@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from clarion import aws
 from clarion.config import settings
-from clarion.model import RecordOutcome
+from clarion.model import RecordOutcome, RecordStatus
 from clarion.store import items, keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 COUNT_PREFIX = "count_"
+_WORKER_STATUSES = {RecordStatus.QUEUED, RecordStatus.COMPLETED, RecordStatus.FAILED}
 
 
 def _ttl_attributes(expires_at: int) -> dict[str, int]:
@@ -54,21 +55,24 @@ def create(
     """The bulk header, refused records already counted, and their rows.
 
     The header is an UpdateItem, not a Put: the records are already on the queue, and an
-    outcome counted before this write must not be overwritten.
+    outcome counted before this write must not be overwritten. The API's own statuses are SET,
+    not ADDed (the worker's are never among them): a retried request (same Idempotency-Key,
+    same bulk) writes the same header again instead of counting its refusals twice.
     """
     client = client or aws.dynamodb()
     table = settings().table_name
-    counts: dict[str, int] = {}
+    counts = {status.value: 0 for status in RecordStatus if status not in _WORKER_STATUSES}
     for outcome in refused:
-        counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
+        counts[outcome.status.value] += 1
     names = {f"#c{i}": f"{COUNT_PREFIX}{status}" for i, status in enumerate(counts)} | {"#total": "total"}
     values: dict[str, Any] = {f":c{i}": items.n(count) for i, count in enumerate(counts.values())}
     values |= {":total": items.n(total), ":created": items.s(created_at), ":expires": items.n(expires_at)}
-    adds = ("ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts)))) if counts else ""
+    sets = ", ".join(f"#c{i} = :c{i}" for i in range(len(counts)))
     client.update_item(
         TableName=table,
         Key=items.key(keys.bulk(environment_id, bulk_id)),
-        UpdateExpression=f"SET #total = :total, createdAt = :created, expiresAt = :expires {adds}",
+        UpdateExpression=f"SET #total = :total, createdAt = if_not_exists(createdAt, :created), "
+        f"expiresAt = :expires, {sets}",
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
     )
@@ -150,7 +154,7 @@ def get(environment_id: str, bulk_id: str, client: DynamoDBClient | None = None)
         "counts": {
             name[len(COUNT_PREFIX) :]: int(value["N"])
             for name, value in raw.items()
-            if name.startswith(COUNT_PREFIX)
+            if name.startswith(COUNT_PREFIX) and value["N"] != "0"
         },
         "createdAt": items.string(raw, "createdAt"),
         "startedAt": items.string(raw, "startedAt"),

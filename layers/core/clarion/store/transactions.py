@@ -40,7 +40,10 @@ def claim(
                 taken = {i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"}
                 if not taken:
                     raise
-                used += [r for i, r in enumerate(chunk) if i in taken]
+                # Claimed before by this very record (a retried request, same bulk): still ours.
+                ours = {i for i in taken if _claimed_by(reasons[i].get("Item"), chunk[i])}
+                claimed += [r for i, r in enumerate(chunk) if i in ours]
+                used += [r for i, r in enumerate(chunk) if i in taken - ours]
                 chunk = [r for i, r in enumerate(chunk) if i not in taken]
                 continue
             claimed += chunk
@@ -88,5 +91,13 @@ def _claim(record: TriggerRecord, expires_at: int) -> TransactWriteItemTypeDef:
                 keys.transaction(record.environment_id, record.transaction_id), doc, expiresAt=expires_at
             ),
             "ConditionExpression": "attribute_not_exists(pk)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
+
+
+def _claimed_by(item: Any, record: TriggerRecord) -> bool:
+    if not item or "doc" not in item:
+        return False
+    claim = items.doc(item)
+    return bool(claim.get("bulkId") == record.bulk_id and claim.get("index") == record.index)
