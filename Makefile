@@ -12,7 +12,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: dev test lint typecheck validate build pytest unit integration e2e invoke bench load clean
+.PHONY: dev test lint typecheck validate build pytest unit integration e2e invoke bench load fuzz clean
 
 $(VENV)/.installed: pyproject.toml layers/core/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,13 @@ e2e: $(VENV)/.sdk-installed
 ## bench: figures (AWS calls, write units, cold imports, latency ratios, cost); writes docs/PERFORMANCE.md
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
+
+## fuzz: many examples: schemathesis on every route of the local stack, the dialects' properties,
+## and the fault-injection run at 10,000 notifications
+fuzz: $(VENV)/.installed
+	CLARION_FUZZ_EXAMPLES=300 $(BIN)/pytest -q tests/e2e/test_schemathesis.py
+	CLARION_PROPERTY_EXAMPLES=2000 $(BIN)/pytest -q tests/unit/test_dialect_properties.py tests/integration/test_trigger_properties.py
+	CLARION_FAULT_NOTIFICATIONS=10000 $(BIN)/pytest -q tests/integration/test_fault_injection.py
 
 ## load: 60 s of bulks against the local stack from a second process; accepted/s, latencies, queue depth
 load: $(VENV)/.installed

@@ -16,6 +16,7 @@ from clarion_cli.runtime import InvocationError
 from clarion_cli.template import ApiRoute
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")  # what API Gateway routes
 
 
 def proxy_event(
@@ -93,7 +94,7 @@ def make_server(
             path = urlsplit(self.path).path
             for route, pattern, function in compiled:
                 match = pattern.match(path)
-                if match and route.method in ("ANY", self.command):
+                if match and self.command in METHODS and route.method in ("ANY", self.command):
                     headers = {k: v for k, v in self.headers.items()}
                     event = proxy_event(
                         self.command, self.path, headers, body, route, match.groupdict(), stage
@@ -135,7 +136,10 @@ def make_server(
         def log_message(self, format: str, *args: Any) -> None:  # one line per request is ours
             pass
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("do_"):  # every method reaches the routing, which answers as API Gateway does
+                return self._handle
+            raise AttributeError(name)
 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True

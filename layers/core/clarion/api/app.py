@@ -3,12 +3,16 @@ HTTP here and nowhere else."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from clarion.api import (
     events,
@@ -41,7 +45,7 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
             for k, values in (event.multi_value_query_string_parameters or {}).items()
             for v in values
         )
-        body = (event.decoded_body or "").encode()
+        body = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
         request = SignedRequest(
             method=event.http_method,
             paths=tuple(dict.fromkeys([event.path, event.request_context.path or event.path])),
@@ -117,6 +121,30 @@ def api_error(error: ApiError) -> Response[dict[str, Any]]:
 @app.exception_handler(RequestValidationError)
 def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
     return _error(BadRequestError("Validation failed", field_errors(error.errors())))
+
+
+class UnsupportedMediaTypeError(ApiError):
+    status_code = 415
+    error_type = "unsupported_media_type"
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def unsupported_content_type(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+    return _error(UnsupportedMediaTypeError("Content-Type: send application/json"))
+
+
+@app.exception_handler(ValueError)
+def malformed_multipart(error: ValueError) -> Response[dict[str, Any]]:
+    """Powertools' validation re-raises a multipart body without a boundary as a plain
+    ValueError; any other ValueError is a bug and stays one."""
+    if app.current_event.headers.get("content-type", "").lower().startswith("multipart/"):
+        return _error(UnsupportedMediaTypeError("Content-Type: send application/json"))
+    raise error
+
+
+@app.exception_handler(UnicodeDecodeError)
+def not_utf8(error: UnicodeDecodeError) -> Response[dict[str, Any]]:
+    return _error(BadRequestError("body: must be UTF-8 encoded JSON", {"body": {"messages": ["not UTF-8"]}}))
 
 
 @app.exception_handler(json.JSONDecodeError)
