@@ -34,8 +34,8 @@ def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
             parsed[message["messageId"]] = TriggerRecord.model_validate_json(message["body"])
     try:
         prefetch_subscribers(list(parsed.values()), later)
-    except (BotoCoreError, ClientError):
-        logger.warning("batch subscriber read failed; records resolve their own", exc_info=True)
+    except (BotoCoreError, ClientError) as error:
+        logger.warning("batch subscriber read failed; records resolve their own", error=type(error).__name__)
 
     def handle(record: SQSRecord) -> None:
         own = Later(known=later.known)  # a record that raises spawns nothing
