@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from clarion import aws, config
+from clarion.observability import metrics
 from clarion.store import environments, integrations, workflows
 from clarion_cli import emulator
 from clarion_cli.seed import DEFAULT_API_KEY, DEVELOPMENT, seed
@@ -69,7 +70,10 @@ class Cloud:
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         handler = _load_handler(function, self.functions[function].code_dir)
         with self.configured_as(function):
-            return handler(event, Context())
+            try:
+                return handler(event, Context())
+            finally:
+                metrics.clear_metrics()  # disabled metrics are never flushed: keep them from piling up
 
     def api(
         self,
