@@ -16,7 +16,7 @@ from clarion.clock import now_iso
 from clarion.dialects import novu
 from clarion.ids import new_id
 from clarion.intake.accept import TRANSACTION_REUSED, WORKFLOW_NOT_FOUND, Candidate, accept
-from clarion.model import RecordOutcome, RecordStatus, TriggerRecord
+from clarion.model import RecordOutcome, TriggerRecord
 from clarion.model.trigger import AllSubscribers
 
 router = APIGatewayRouter()
@@ -112,8 +112,13 @@ def _trigger() -> Response[dict[str, Any]]:
     except ValidationError as error:
         raise BadRequestError("Validation failed", field_errors(error.errors(include_url=False))) from error
     bulk_id, (verdict,), headers = _accept_novu([body])
-    if verdict.status is RecordStatus.QUEUED:
-        return _created(novu.answer_item(verdict), bulk_id, headers)
+    return _single_answer(verdict, body, bulk_id, headers)
+
+
+def _single_answer(
+    verdict: RecordOutcome, body: dict[str, Any], bulk_id: str, headers: dict[str, str]
+) -> Response[dict[str, Any]]:
+    """A single event's answer: Novu turns its refusals into HTTP errors, not body statuses."""
     if verdict.error_type == WORKFLOW_NOT_FOUND:
         raise UnprocessableError(
             f"workflow_not_found: {verdict.error}",
@@ -165,14 +170,4 @@ def _trigger_broadcast() -> Response[dict[str, Any]]:
         else parsed
     )
     (verdict,) = accept(environment_id, bulk_id, created_at, [candidate])
-    if verdict.error_type == WORKFLOW_NOT_FOUND:
-        raise UnprocessableError(
-            f"workflow_not_found: {verdict.error}",
-            {"name": {"messages": [verdict.error or "workflow not found"], "value": body.get("name")}},
-        )
-    if verdict.error_type == TRANSACTION_REUSED:
-        raise UnprocessableError(
-            f"transactionId: {verdict.error}",
-            {"transactionId": {"messages": [verdict.error], "value": verdict.transaction_id}},
-        )
-    return _created(novu.answer_item(verdict), bulk_id, headers)
+    return _single_answer(verdict, body, bulk_id, headers)
