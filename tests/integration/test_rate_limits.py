@@ -59,3 +59,18 @@ def test_bucket_refills_over_time(cloud: Cloud, monkeypatch: object) -> None:
     assert headers["RateLimit-Remaining"] == "0"
     clock[0] += 2_000_000_000
     assert cloud.api("POST", "/v1/events/trigger/bulk", bulk(10))[0] == 201
+
+
+def test_a_request_that_loses_a_race_for_the_bucket_is_not_refused(cloud: Cloud) -> None:
+    from clarion.store import rate_buckets
+
+    with cloud.configured_as("ApiFunction"):
+        now = 1_000_000_000
+        assert rate_buckets.take("development", now, 100, 10_000).allowed  # the bucket was idle
+        rate_buckets._busy_hint["development"] = False  # another container still believes it idle
+        second = rate_buckets.take("development", now, 100, 10_000)
+        assert second.allowed and second.tat_us == now + 200
+        rate_buckets._busy_hint["development"] = True  # and one that believes it busy, once idle again
+        third = rate_buckets.take("development", now + 1_000, 100, 10_000)
+        assert third.allowed and third.tat_us == now + 1_100
+        assert not rate_buckets.take("development", now + 1_000, 9_950, 10_000).allowed  # beyond the burst

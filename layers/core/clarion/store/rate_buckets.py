@@ -22,6 +22,7 @@ class Taken:
 
 
 _busy_hint: dict[str, bool] = {}
+_ATTEMPTS = 4  # each refused update returns the bucket's state, so this converges fast
 
 
 def take(
@@ -41,9 +42,9 @@ def take(
         "ConditionExpression": "tat > :now AND tat <= :latest",
         "ExpressionAttributeValues": {**values, ":latest": items.n(now_us + tolerance_us - cost_us)},
     }
-    attempts = [busy, idle] if _busy_hint.get(environment_id) else [idle, busy]
-    old_tat = now_us
-    for attempt in attempts:
+    attempt = busy if _busy_hint.get(environment_id) else idle
+    latest = now_us + tolerance_us - cost_us
+    for _ in range(_ATTEMPTS):
         try:
             answer = client.update_item(
                 TableName=settings().table_name,
@@ -53,12 +54,18 @@ def take(
                 **attempt,  # type: ignore[arg-type]
             )
         except client.exceptions.ConditionalCheckFailedException as error:
+            # The bucket is not in the state this form expects (another request moved it): the
+            # state it is in says which form can succeed, or that the request must wait.
             old: Any = error.response.get("Item") or {}
-            old_tat = items.number(old, "tat", old_tat)
+            tat = items.number(old, "tat", now_us) if old else now_us
+            if old and tat > latest:
+                _busy_hint[environment_id] = True
+                return Taken(False, tat)
+            attempt = busy if old and tat > now_us else idle
             continue
         # Start with whichever form won this time: sparse traffic finds the bucket idle again,
         # sustained traffic finds it busy.
         _busy_hint[environment_id] = attempt is busy
         return Taken(True, items.number(answer["Attributes"], "tat"))
     _busy_hint[environment_id] = True
-    return Taken(False, old_tat)
+    return Taken(False, latest + cost_us)
