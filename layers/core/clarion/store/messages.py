@@ -5,7 +5,8 @@ ids), the execution detail (status, reason) and, for a delay, the pending contin
 resume and cancel race for with conditional updates.
 
 Statuses: sent | failed | skipped | sending (claimed, provider not yet answered) |
-pending (a delay waiting) | resumed | cancelled."""
+pending (a delay or digest waiting) | resumed | cancelled | digested (joined another
+run's digest window)."""
 
 from __future__ import annotations
 
