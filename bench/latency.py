@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from botocore import xform_name
-from pydantic import BaseModel, ConfigDict, Field
+from clarion.dialects.novu import MAX_BULK_EVENTS, NovuTriggerEvent
+from pydantic import BaseModel, Field
 
 from bench.cloud import (
     BASE_ENVIRONMENT,
@@ -36,44 +37,10 @@ _OFFLINE = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1", "
 
 
 # --- the floor: what any implementation must do ------------------------------------------------
-Id = Annotated[str, Field(min_length=1, max_length=256)]
-
-
-class _Subscriber(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    subscriberId: Id
-    email: str | None = None
-    firstName: str | None = None
-    lastName: str | None = None
-    phone: str | None = None
-    avatar: str | None = None
-    locale: str | None = None
-    timezone: str | None = None
-    data: dict[str, Any] | None = None
-
-
-class _Topic(BaseModel):
-    type: Literal["Topic"]
-    topicKey: Id
-
-
-_Recipient = Id | _Topic | _Subscriber
-
-
-class _Event(BaseModel):
-    """Novu's trigger event, as strict as the dialect's own model."""
-
-    name: Annotated[str, Field(min_length=1, max_length=128)]
-    to: _Recipient | Annotated[list[_Recipient], Field(min_length=1, max_length=100)]
-    payload: dict[str, Any] = Field(default_factory=dict)
-    overrides: dict[str, Any] = Field(default_factory=dict)
-    actor: Id | _Subscriber | None = None
-    tenant: Id | dict[str, Any] | None = None
-    transactionId: Id | None = None
-
-
 class _Body(BaseModel):
-    events: Annotated[list[_Event], Field(max_length=100)]
+    """The bulk body, validated with the dialect's own event model (the floor does no less)."""
+
+    events: Annotated[list[NovuTriggerEvent], Field(max_length=MAX_BULK_EVENTS)]
 
 
 def _floor(body: str, sqs: Any, queue_url: str) -> None:
