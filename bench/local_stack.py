@@ -81,24 +81,25 @@ def _wait(
     stack: Stack, locations: list[str], timeout: float, stall: float = 20
 ) -> tuple[dict[str, dict[str, Any]], float]:
     """Poll until every bulk is done (or nothing moved for `stall` seconds); returns the last
-    views and when the last one finished."""
+    views and when the last one finished. Only the oldest unfinished bulk is polled (they
+    finish about in order; a later one already done is seen done when its turn comes), so the
+    measurement adds ten status reads a second to the stack, not ten per bulk."""
     views: dict[str, dict[str, Any]] = {}
     finished_at = time.monotonic()
     deadline = time.monotonic() + timeout
     pending = list(locations)
     progress, moved_at = -1, time.monotonic()
     while pending and time.monotonic() < deadline and time.monotonic() - moved_at < stall:
-        for location in list(pending):
-            answer = stack.call("GET", location)
-            if answer.status_code == 200:
-                views[location] = answer.json()["data"]
-                if views[location].get("status") in DONE:
-                    pending.remove(location)
-                    finished_at = time.monotonic()
+        answer = stack.call("GET", pending[0])
+        if answer.status_code == 200:
+            views[pending[0]] = answer.json()["data"]
+            if views[pending[0]].get("status") in DONE:
+                pending.pop(0)
+                finished_at = time.monotonic()
+                continue
         if _progress(views) != progress:
             progress, moved_at = _progress(views), time.monotonic()
-        if pending:
-            time.sleep(0.1)
+        time.sleep(0.1)
     return views, finished_at
 
 

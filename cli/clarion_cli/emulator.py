@@ -31,10 +31,11 @@ _QUEUE_ATTRIBUTES = (
 )
 
 
-def use_local_credentials(endpoint: str) -> dict[str, str]:
+def use_local_credentials(endpoint: str, sqs_endpoint: str | None = None) -> dict[str, str]:
     """The variables every process talking to the emulator needs, set here and returned."""
     variables = {
         "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ENDPOINT_URL_SQS": sqs_endpoint or endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
@@ -60,25 +61,34 @@ def free_port() -> int:
 
 
 class _Emulator:
-    """moto's server, with DynamoDB requests taken one at a time: moto's DynamoDB backend is not
-    thread-safe (a transaction copies tables while another request changes them, and fails with
-    a 500). SQS long polls stay concurrent. Each service's app is found once, from the request's
-    signed credential scope, instead of by moto's per-request search of every backend."""
+    """moto's app behind waitress, which keeps connections alive (werkzeug's server closes every
+    connection after one answer: a TCP handshake and a new thread per AWS call). DynamoDB
+    requests are taken one at a time: moto's DynamoDB backend is not thread-safe (a transaction
+    copies tables while another request changes them, and fails with a 500). SQS long polls stay
+    concurrent. Each service's app is found once, from the request's signed credential scope,
+    instead of by moto's per-request search of every backend. With `sqs_port`, SQS requests are
+    passed on to the emulator process that holds the queues."""
 
-    def __init__(self, port: int) -> None:
-        from moto.moto_server.threaded_moto_server import MotoRequestHandler
+    THREADS = 24  # every poller's long poll holds one; the functions' calls need the rest
+
+    def __init__(self, port: int, sqs_port: int | None = None) -> None:
         from moto.server import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import make_server
+        from waitress.server import create_server
 
         dispatcher = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()
         apps: dict[tuple[str, str], Any] = {}
+        sqs = _Forward(sqs_port) if sqs_port else None
 
         def application(environ: dict[str, Any], start_response: Any) -> Any:
             path = environ.get("PATH_INFO", "")
             scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].split("/")
             if len(scope) < 5 or path.startswith("/moto-api"):
+                if sqs is not None and path == "/moto-api/reset":  # the queues are reset too
+                    sqs.reset()
                 return dispatcher(environ, start_response)
+            if sqs is not None and scope[3] == "sqs":
+                return sqs(environ, start_response)
             # SES v1 and v2 sign as the same service: the path's first segment tells them apart.
             route = (scope[3], path.split("/")[1] if path.count("/") > 1 else "")
             if route not in apps:
@@ -88,45 +98,116 @@ class _Emulator:
                     return list(apps[route](environ, start_response))
             return apps[route](environ, start_response)
 
-        class KeepAlive(MotoRequestHandler):  # type: ignore[misc,valid-type]
-            protocol_version = "HTTP/1.1"  # one connection per client, not one per request
+        self.server = create_server(
+            application, host="127.0.0.1", port=port, threads=self.THREADS, connection_limit=500
+        )
 
-        self.server = make_server("127.0.0.1", port, application, threaded=True, request_handler=KeepAlive)
 
-
-class _EmulatorProcess:
-    """The emulator in a process of its own: moto is CPU-bound, and sharing a GIL with the
-    gateway and the pollers halves what either can do on a two-core machine."""
+class _Forward:
+    """A WSGI app that passes each request on to another local server, as it came."""
 
     def __init__(self, port: int) -> None:
-        import multiprocessing
+        self.port = port
+        self.connections = threading.local()
 
-        self.process = multiprocessing.get_context("spawn").Process(
-            target=_serve, args=(port,), daemon=True, name="clarion-emulator"
+    def reset(self) -> None:
+        import urllib.request
+
+        urllib.request.urlopen(
+            urllib.request.Request(f"http://127.0.0.1:{self.port}/moto-api/reset", method="POST"), timeout=30
+        ).read()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        import http.client
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        target = environ.get("PATH_INFO", "/") + (
+            f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else ""
         )
-        self.process.start()
-        deadline = time.monotonic() + 60
-        while not port_open("127.0.0.1", port):
-            if not self.process.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the AWS emulator did not start on port {port}")
-            time.sleep(0.05)
+        headers = {
+            name[5:].replace("_", "-").title(): value
+            for name, value in environ.items()
+            if name.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        for attempt in (1, 2):  # a kept-alive connection the other side closed is opened again
+            connection = getattr(self.connections, "connection", None)
+            if connection is None:
+                connection = self.connections.connection = http.client.HTTPConnection(
+                    "127.0.0.1", self.port, timeout=60
+                )
+            try:
+                connection.request(environ["REQUEST_METHOD"], target, body=body, headers=headers)
+                answer = connection.getresponse()
+                content = answer.read()
+                break
+            except (ConnectionError, http.client.HTTPException):
+                connection.close()
+                self.connections.connection = None
+                if attempt == 2:
+                    raise
+        start_response(
+            f"{answer.status} {answer.reason}",
+            [(k, v) for k, v in answer.getheaders() if k.lower() not in ("connection", "transfer-encoding")],
+        )
+        return [content]
+
+
+class Emulator:
+    """The emulator: moto in processes of their own (moto is CPU-bound; sharing a GIL with the
+    gateway and the pollers halves what either can do on a two-core machine). The queues live in
+    a second process, so DynamoDB and SQS each have a core: the local functions and pollers reach
+    it through `AWS_ENDPOINT_URL_SQS`; anything else asking `port` for SQS is passed on to it."""
+
+    def __init__(self, port: int) -> None:
+        self.sqs_port = free_port()
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.sqs_endpoint = f"http://127.0.0.1:{self.sqs_port}"
+        self.processes = [
+            _start(self.sqs_port, None, "clarion-emulator-sqs"),
+            _start(port, self.sqs_port, "clarion-emulator"),
+        ]
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.join(timeout=5)
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.join(timeout=5)
 
 
-def _serve(port: int) -> None:
+def _start(port: int, sqs_port: int | None, name: str) -> Any:
+    import multiprocessing
+
+    process = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(port, sqs_port), daemon=True, name=name
+    )
+    process.start()
+    deadline = time.monotonic() + 60
+    while not port_open("127.0.0.1", port):
+        if not process.is_alive() or time.monotonic() > deadline:
+            process.terminate()
+            raise RuntimeError(f"the AWS emulator did not start on port {port}")
+        time.sleep(0.05)
+    return process
+
+
+def _serve(port: int, sqs_port: int | None) -> None:
     import logging
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the gateway logs requests, not the emulator
+    logging.getLogger("waitress").setLevel(logging.ERROR)  # the gateway logs requests, not the emulator
     _quick_standard_queue_sends()
+    _quick_retention_check()
     _quick_sqs_clock()
-    _Emulator(port).server.serve_forever()
+    _quick_action_lookup()
+    _quick_expression_traversal()
+    _quick_set_values()
+    _Emulator(port, sqs_port).server.run()
 
 
-def start_moto(port: int) -> Any:
-    return _EmulatorProcess(port)
+def start_moto(port: int) -> Emulator:
+    return Emulator(port)
 
 
 def _quick_sqs_clock() -> None:
@@ -146,6 +227,76 @@ def _quick_sqs_clock() -> None:
 
     unix_time_millis.clarion_quick = True  # type: ignore[attr-defined]
     models.unix_time_millis = unix_time_millis
+
+
+def _quick_action_lookup() -> None:
+    """moto finds a request's action among its response class's methods with inspect.getmembers,
+    on every request (a tenth of a DynamoDB request's time). A class's methods do not change."""
+    import functools
+
+    from moto.core import responses
+
+    if not hasattr(responses.method_names_from_class, "cache_info"):
+        responses.method_names_from_class = functools.cache(responses.method_names_from_class)  # type: ignore[assignment]
+
+
+def _quick_expression_traversal() -> None:
+    """moto's DynamoDB expression processors rebuild their tuple of node types for every node of
+    every expression they walk; the tuple depends only on the processor's class."""
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+
+    if getattr(DepthFirstTraverser.nodes_to_be_processed, "clarion_quick", False):
+        return
+    kinds: dict[type, tuple[type, ...]] = {}
+
+    def nodes_to_be_processed(self: Any) -> tuple[type, ...]:
+        found = kinds.get(type(self))
+        if found is None:
+            found = kinds[type(self)] = tuple(self._processing_map().keys())
+        return found
+
+    nodes_to_be_processed.clarion_quick = True  # type: ignore[attr-defined]
+    DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed  # type: ignore[method-assign]
+
+
+def _quick_set_values() -> None:
+    """A DynamoDB condition such as contains(#set, :v) reads the set as Python values, which moto
+    builds through one DynamoType per member, for every clause. String and number sets are
+    their strings and Decimals: the same values, without the objects."""
+    from decimal import Decimal
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    full = DynamoType.cast_value.fget
+    if getattr(full, "clarion_quick", False) or full is None:
+        return
+
+    def cast_value(self: Any) -> Any:
+        if self.type == "NS":
+            return {Decimal(member) for member in self.value}
+        if self.type == "SS":
+            return set(self.value)
+        return full(self)
+
+    cast_value.clarion_quick = True  # type: ignore[attr-defined]
+    DynamoType.cast_value = property(cast_value)  # type: ignore[method-assign,assignment]
+
+
+def _quick_retention_check() -> None:
+    """moto's ReceiveMessage checks each message it returns against the queue's retention period
+    by asking for the queue's attributes, which counts every message in the queue three times:
+    receives slow down as a queue fills. The period is the queue's own field. Same answers."""
+    from moto.sqs.models import SQSBackend
+
+    if getattr(SQSBackend.is_message_valid_based_on_retention_period, "clarion_quick", False):
+        return
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return bool(retention_period + message.sent_timestamp / 1000 > time.time())
+
+    is_message_valid_based_on_retention_period.clarion_quick = True  # type: ignore[attr-defined]
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
 
 
 def _quick_standard_queue_sends() -> None:
@@ -192,7 +343,9 @@ def _quick_standard_queue_sends() -> None:
     Queue.attributes = property(quick)  # type: ignore[method-assign,assignment]
 
 
-def provision(template: Template, endpoint_url: str | None = None) -> None:
+def provision(
+    template: Template, endpoint_url: str | None = None, sqs_endpoint_url: str | None = None
+) -> None:
     """Create every DynamoDB table and SQS queue of the template (idempotent).
 
     endpoint_url None means boto3's own resolution (in-process moto in the tests)."""
@@ -200,7 +353,7 @@ def provision(template: Template, endpoint_url: str | None = None) -> None:
 
     session = boto3.session.Session()
     dynamodb = session.client("dynamodb", endpoint_url=endpoint_url, region_name=REGION)
-    sqs = session.client("sqs", endpoint_url=endpoint_url, region_name=REGION)
+    sqs = session.client("sqs", endpoint_url=sqs_endpoint_url or endpoint_url, region_name=REGION)
     existing_tables = set(dynamodb.list_tables()["TableNames"])
     for logical_id, resource in template.of_type("AWS::DynamoDB::Table").items():
         props = template.resolve(resource["Properties"])

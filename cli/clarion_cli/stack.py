@@ -30,6 +30,7 @@ class LocalStack:
         log_dir: Path | None = None,
     ) -> None:
         self.endpoint = f"http://127.0.0.1:{emulator_port}"
+        self.sqs_endpoint = self.endpoint  # unless the emulator this stack starts has its own
         self.template = Template(template_path, endpoint=self.endpoint)
         self.api_key = api_key
         self.port = port
@@ -46,11 +47,11 @@ class LocalStack:
     # --- pieces, usable on their own (invoke needs no gateway) -------------------------
     def start_emulator(self) -> None:
         """Use a running emulator on the port, or start one; then provision and seed it."""
-        environment = emulator.use_local_credentials(self.endpoint)
-        self.environment = environment
         if not emulator.port_open("127.0.0.1", self.emulator_port):
             self._moto = emulator.start_moto(self.emulator_port)
-        emulator.provision(self.template, self.endpoint)
+            self.sqs_endpoint = self._moto.sqs_endpoint
+        self.environment = emulator.use_local_credentials(self.endpoint, self.sqs_endpoint)
+        emulator.provision(self.template, self.endpoint, self.sqs_endpoint)
         os.environ.update(self.functions["ApiFunction"].environment)  # the CLI acts as the API would
         seed(self.api_key)
 
@@ -79,7 +80,7 @@ class LocalStack:
             thread.join()
         import boto3
 
-        sqs = boto3.session.Session().client("sqs", endpoint_url=self.endpoint)
+        sqs = boto3.session.Session().client("sqs", endpoint_url=self.sqs_endpoint)
         for name, function in self.functions.items():
             for source in function.sqs_sources:
                 for _ in range(self.pool(name).concurrency):
