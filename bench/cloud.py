@@ -248,7 +248,10 @@ def mock_cloud(recorder: Recorder, extra_environment: dict[str, str] | None = No
     from moto import mock_aws
 
     with (
-        environment({**BASE_ENVIRONMENT, **(extra_environment or {})}, remove=("AWS_ENDPOINT_URL",)),
+        environment(
+            {**BASE_ENVIRONMENT, **(extra_environment or {})},
+            remove=("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS"),
+        ),
         recorder.installed(),
         mock_aws(),
     ):

@@ -29,6 +29,7 @@ class Stack:
         self.log = directory / "stack.log"
         environment = {**os.environ, "CLARION_API_KEY": API_KEY, "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}
         environment.pop("AWS_ENDPOINT_URL", None)
+        environment.pop("AWS_ENDPOINT_URL_SQS", None)
         started = time.monotonic()
         self.process = subprocess.Popen(
             [

@@ -50,6 +50,7 @@ def start_stack(tmp: Path) -> RunningStack:
     log = tmp / "stack.log"
     environment = {**os.environ, "CLARION_API_KEY": API_KEY, "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}
     environment.pop("AWS_ENDPOINT_URL", None)
+    environment.pop("AWS_ENDPOINT_URL_SQS", None)
     started = time.monotonic()
     process = subprocess.Popen(
         [

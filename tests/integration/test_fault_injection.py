@@ -39,7 +39,7 @@ from clarion import aws
 from clarion.api import idempotency
 from clarion.engine import run as engine
 from clarion.observability import metrics
-from clarion.store import environments, items
+from clarion.store import batches, environments, items
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
@@ -206,6 +206,7 @@ def install(
     if kill:
         kill.install(monkeypatch)
     monkeypatch.setattr(engine, "_BACKOFF_SECONDS", 0.0)  # Clarion's own provider retries: not slept
+    monkeypatch.setattr(batches, "_BACKOFF_SECONDS", 0.0)  # nor its resending of unprocessed entries
     # An in-progress idempotency record whose cleanup failed expires in 2 s, not 30.
     monkeypatch.setattr(conftest.Context, "get_remaining_time_in_millis", lambda self: 2_000)
     aws.reset_clients()

@@ -31,6 +31,7 @@ def test_there_are_samples_for_every_function() -> None:
 def test_sample_event_invokes_cleanly(sample: object) -> None:
     environment = {**os.environ, "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}
     environment.pop("AWS_ENDPOINT_URL", None)
+    environment.pop("AWS_ENDPOINT_URL_SQS", None)
     environment.pop("CLARION_API_KEY", None)
     result = subprocess.run(
         [

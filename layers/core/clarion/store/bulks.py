@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from clarion import aws
 from clarion.config import settings
 from clarion.model import RecordOutcome, RecordStatus
-from clarion.store import items, keys
+from clarion.store import batches, items, keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -77,10 +77,7 @@ def create(
         ExpressionAttributeValues=values,
     )
     writes: list[Any] = [{"PutRequest": {"Item": record_row(environment_id, o, expires_at)}} for o in refused]
-    for start in range(0, len(writes), 25):
-        request: Any = {table: writes[start : start + 25]}
-        while request:
-            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+    batches.write(client, table, writes)
 
 
 def record_outcomes(
@@ -98,10 +95,7 @@ def record_outcomes(
     rows: list[Any] = [
         {"PutRequest": {"Item": record_row(environment_id, o, expires_at)}} for o in pending.values()
     ]
-    for start in range(0, len(rows), 25):
-        request: Any = {table: rows[start : start + 25]}
-        while request:
-            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+    batches.write(client, table, rows)
     while pending:
         try:
             client.update_item(**_count(table, environment_id, bulk_id, list(pending.values()), now))

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from clarion import aws
 from clarion.clock import now_iso
 from clarion.config import settings
-from clarion.store import items, keys
+from clarion.store import batches, items, keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -197,24 +197,20 @@ def payloads(
     table = settings().table_name
     found: dict[str, Any] = {}
     ids = list(dict.fromkeys(transaction_ids))
-    for start in range(0, len(ids), 100):
-        request: Any = {
-            table: {
-                "Keys": [
-                    items.key(keys.message(bucket.environment_id, tx, bucket.subscriber_id, bucket.step_id))
-                    for tx in ids[start : start + 100]
-                ],
-                "ProjectionExpression": "#doc",
-                "ExpressionAttributeNames": {"#doc": "doc"},
-                "ConsistentRead": True,  # an event may have joined a moment before the window ended
-            }
-        }
-        while request:
-            answer = client.batch_get_item(RequestItems=request)
-            for raw in answer["Responses"].get(table, []):
-                doc = items.doc(raw)
-                found[doc["transactionId"]] = doc.get("payload") or {}
-            request = answer.get("UnprocessedKeys") or None
+    wanted = [
+        items.key(keys.message(bucket.environment_id, tx, bucket.subscriber_id, bucket.step_id)) for tx in ids
+    ]
+    # ConsistentRead: an event may have joined a moment before the window ended.
+    for raw in batches.get(
+        client,
+        table,
+        wanted,
+        ProjectionExpression="#doc",
+        ExpressionAttributeNames={"#doc": "doc"},
+        ConsistentRead=True,
+    ):
+        doc = items.doc(raw)
+        found[doc["transactionId"]] = doc.get("payload") or {}
     return [found[tx] for tx in transaction_ids if tx in found]
 
 

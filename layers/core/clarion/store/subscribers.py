@@ -15,7 +15,7 @@ from clarion import aws
 from clarion.config import settings
 from clarion.model import SubscriberProfile
 from clarion.model.subscriber import SubscriberChanges, SubscriberCreate, merge_channels
-from clarion.store import items, keys, paging, topics
+from clarion.store import batches, items, keys, paging, topics
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -56,7 +56,7 @@ def resolve(
                 merged["updatedAt"] = now
             stored[subscriber_id] = merged
             writes.append({"PutRequest": {"Item": _item(environment_id, merged)}})
-    _batch_write(client, writes)
+    batches.write(client, settings().table_name, writes)
     return stored
 
 
@@ -139,8 +139,10 @@ def upsert_many(
         created.append(current is None)
         stored[subscriber.subscriber_id] = apply_changes(current, subscriber.subscriber_id, subscriber, now)
     written = {s.subscriber_id for s in subscribers}
-    _batch_write(
-        client, [{"PutRequest": {"Item": _item(environment_id, stored[i])}} for i in sorted(written)]
+    batches.write(
+        client,
+        settings().table_name,
+        [{"PutRequest": {"Item": _item(environment_id, stored[i])}} for i in sorted(written)],
     )
     return created
 
@@ -238,24 +240,5 @@ def _batch_get(
     client: DynamoDBClient, environment_id: str, subscriber_ids: Iterable[str]
 ) -> dict[str, dict[str, Any]]:
     """Raw stored items by subscriberId, one BatchGetItem per 100 ids."""
-    table = settings().table_name
-    ids = list(dict.fromkeys(subscriber_ids))
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ids), 100):
-        request: Any = {
-            table: {"Keys": [items.key(keys.subscriber(environment_id, i)) for i in ids[start : start + 100]]}
-        }
-        while request:
-            answer = client.batch_get_item(RequestItems=request)
-            for raw in answer["Responses"].get(table, []):
-                found[items.doc(raw)["subscriberId"]] = raw
-            request = answer.get("UnprocessedKeys") or None
-    return found
-
-
-def _batch_write(client: DynamoDBClient, writes: list[Any]) -> None:
-    table = settings().table_name
-    for start in range(0, len(writes), 25):
-        request: Any = {table: writes[start : start + 25]}
-        while request:
-            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+    wanted = [items.key(keys.subscriber(environment_id, i)) for i in dict.fromkeys(subscriber_ids)]
+    return {items.doc(raw)["subscriberId"]: raw for raw in batches.get(client, settings().table_name, wanted)}

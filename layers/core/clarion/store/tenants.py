@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from clarion import aws
 from clarion.clock import now_iso
 from clarion.config import settings
-from clarion.store import items, keys, paging
+from clarion.store import batches, items, keys, paging
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -70,16 +70,9 @@ def get_many(
     table = settings().table_name
     wanted = list(dict.fromkeys(identifiers))
     found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(wanted), 100):
-        request: Any = {
-            table: {"Keys": [items.key(keys.tenant(environment_id, i)) for i in wanted[start : start + 100]]}
-        }
-        while request:
-            answer = client.batch_get_item(RequestItems=request)
-            for raw in answer["Responses"].get(table, []):
-                tenant = _tenant(raw)
-                found[tenant["identifier"]] = tenant
-            request = answer.get("UnprocessedKeys") or None
+    for raw in batches.get(client, table, [items.key(keys.tenant(environment_id, i)) for i in wanted]):
+        tenant = _tenant(raw)
+        found[tenant["identifier"]] = tenant
     return found
 
 

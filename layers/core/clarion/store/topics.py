@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from clarion import aws
 from clarion.config import settings
-from clarion.store import items, keys, paging
+from clarion.store import batches, items, keys, paging
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -78,8 +78,9 @@ def add_members(
     environment_id: str, topic_key: str, subscriber_ids: Iterable[str], client: DynamoDBClient | None = None
 ) -> None:
     """Add members (idempotent: adding a member twice changes nothing), 25 per BatchWriteItem."""
-    _batch_write(
+    batches.write(
         client or aws.dynamodb(),
+        settings().table_name,
         [
             {
                 "PutRequest": {
@@ -99,8 +100,9 @@ def remove_members(
     environment_id: str, topic_key: str, subscriber_ids: Iterable[str], client: DynamoDBClient | None = None
 ) -> None:
     """Remove members (removing a non-member is harmless), 25 per BatchWriteItem."""
-    _batch_write(
+    batches.write(
         client or aws.dynamodb(),
+        settings().table_name,
         [
             {"DeleteRequest": {"Key": items.key(keys.topic_member(environment_id, topic_key, subscriber_id))}}
             for subscriber_id in dict.fromkeys(subscriber_ids)
@@ -156,12 +158,4 @@ def forget_subscriber(environment_id: str, subscriber_id: str, client: DynamoDBC
         memberships += [
             {"DeleteRequest": {"Key": {"pk": raw["pk"], "sk": raw["sk"]}}} for raw in answer["Items"]
         ]
-    _batch_write(client, memberships)
-
-
-def _batch_write(client: DynamoDBClient, writes: list[Any]) -> None:
-    table = settings().table_name
-    for start in range(0, len(writes), 25):
-        request: Any = {table: writes[start : start + 25]}
-        while request:
-            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+    batches.write(client, settings().table_name, memberships)

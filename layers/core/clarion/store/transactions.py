@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from clarion import aws
 from clarion.config import settings
 from clarion.model import TriggerRecord
-from clarion.store import items, keys
+from clarion.store import batches, items, keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -59,10 +59,7 @@ def release(records: list[TriggerRecord], client: DynamoDBClient | None = None) 
         {"DeleteRequest": {"Key": items.key(keys.transaction(r.environment_id, r.transaction_id))}}
         for r in records
     ]
-    for start in range(0, len(deletes), 25):
-        request: Any = {table: deletes[start : start + 25]}
-        while request:
-            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+    batches.write(client, table, deletes)
 
 
 def get(

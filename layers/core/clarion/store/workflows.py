@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from clarion import aws
 from clarion.config import settings
 from clarion.model import Workflow
-from clarion.store import items, keys
+from clarion.store import batches, items, keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -44,15 +44,9 @@ def get_many(
     if missing:
         client = client or aws.dynamodb()
         table = settings().table_name
-        for start in range(0, len(missing), 100):
-            chunk = missing[start : start + 100]
-            request = {table: {"Keys": [items.key(keys.workflow(environment_id, w)) for w in chunk]}}
-            while request:
-                answer = client.batch_get_item(RequestItems=request)  # type: ignore[arg-type]
-                for raw in answer["Responses"].get(table, []):
-                    workflow = Workflow.model_validate(items.doc(raw))
-                    found[workflow.workflow_id] = workflow
-                request = answer.get("UnprocessedKeys") or {}  # type: ignore[assignment]
+        for raw in batches.get(client, table, [items.key(keys.workflow(environment_id, w)) for w in missing]):
+            workflow = Workflow.model_validate(items.doc(raw))
+            found[workflow.workflow_id] = workflow
         expires = now + settings().workflow_cache_seconds
         for workflow_id in missing:
             found.setdefault(workflow_id, None)
