@@ -21,6 +21,7 @@ class Settings(BaseModel):
     workflow_cache_seconds: int = Field(default=30, ge=0)
     default_rate_per_second: int = Field(default=1000, ge=1)  # records per second per environment
     default_rate_burst: int = Field(default=2000, ge=1)
+    trigger_max_receives: int = Field(default=5, ge=1)  # the TriggerQueue's redrive maxReceiveCount
 
     def require_trigger_queue(self) -> str:
         if not self.trigger_queue_url:

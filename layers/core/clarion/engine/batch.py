@@ -2,8 +2,10 @@
 pages) and report every outcome to the ResultsQueue.
 
 A record that cannot be parsed or raises is a batch item failure (retried, then the DLQ); its
-neighbours are not affected. If enqueuing fails the whole batch is retried, which is safe:
-every side effect is claimed exactly once."""
+neighbours are not affected. On its last attempt (the TriggerQueue's maxReceiveCount) a record
+that raises is also reported failed, so its bulk's counts end exact while the message goes to
+the DLQ for an operator. If enqueuing fails the whole batch is retried, which is safe: every
+side effect is claimed exactly once."""
 
 from __future__ import annotations
 
@@ -20,12 +22,14 @@ from pydantic import ValidationError
 from clarion import queues
 from clarion.config import settings
 from clarion.engine.run import Later, prefetch_subscribers, run
-from clarion.model import RecordOutcome, TriggerRecord
+from clarion.model import RecordOutcome, RecordStatus, TriggerRecord
 from clarion.observability import logger, metrics
 
 
 def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # A batch whose every record fails is answered like any other (all listed as failures),
+    # not raised: the outcomes of records on their last attempt must still be sent.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     outcomes: list[RecordOutcome] = []
     later = Later()
     parsed: dict[str, TriggerRecord] = {}
@@ -40,7 +44,12 @@ def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
     def handle(record: SQSRecord) -> None:
         own = Later(known=later.known)  # a record that raises spawns nothing
         trigger = parsed.get(record.message_id) or TriggerRecord.model_validate_json(record.body)
-        outcome = run(trigger, own)
+        try:
+            outcome = run(trigger, own)
+        except Exception as error:
+            if trigger.continuation is None and _last_attempt(record):
+                outcomes.append(_dead_lettered(trigger, error))
+            raise
         later.parts.extend(own.parts)
         if outcome is not None:
             outcomes.append(outcome)
@@ -63,6 +72,31 @@ def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
     sent = sum(1 for outcome in outcomes for step in outcome.steps if step.status == "sent")
     metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=sent)
     return processor.response()
+
+
+def _last_attempt(record: SQSRecord) -> bool:
+    received = record.raw_event.get("attributes", {}).get("ApproximateReceiveCount", "0")
+    return int(received) >= settings().trigger_max_receives
+
+
+def _dead_lettered(record: TriggerRecord, error: Exception) -> RecordOutcome:
+    attempts = settings().trigger_max_receives
+    logger.error(
+        "record failed its last attempt; it goes to the TriggerDLQ",
+        bulk_id=record.bulk_id,
+        index=record.index,
+        error=type(error).__name__,
+    )
+    return RecordOutcome(
+        environment_id=record.environment_id,
+        bulk_id=record.bulk_id,
+        index=record.index,
+        transaction_id=record.transaction_id,
+        workflow_id=record.workflow_id,
+        status=RecordStatus.FAILED,
+        error=f"failed {attempts} times, last with {type(error).__name__}; the record is in the dead-letter queue",
+        error_type="dead_lettered",
+    )
 
 
 def _send(queue_url: str, messages: list[queues.Message], what: str) -> None:
