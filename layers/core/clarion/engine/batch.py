@@ -87,15 +87,11 @@ def _dead_lettered(record: TriggerRecord, error: Exception) -> RecordOutcome:
         index=record.index,
         error=type(error).__name__,
     )
-    return RecordOutcome(
-        environment_id=record.environment_id,
-        bulk_id=record.bulk_id,
-        index=record.index,
-        transaction_id=record.transaction_id,
-        workflow_id=record.workflow_id,
-        status=RecordStatus.FAILED,
-        error=f"failed {attempts} times, last with {type(error).__name__}; the record is in the dead-letter queue",
-        error_type="dead_lettered",
+    return RecordOutcome.of(
+        record,
+        RecordStatus.FAILED,
+        f"failed {attempts} times, last with {type(error).__name__}; the record is in the dead-letter queue",
+        "dead_lettered",
     )
 
 

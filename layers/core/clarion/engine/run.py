@@ -94,7 +94,9 @@ def run(record: TriggerRecord, later: Later) -> RecordOutcome | None:
     """The record's outcome, or None for a part."""
     workflow = workflows.get(record.environment_id, record.workflow_id)
     if workflow is None:
-        return _outcome(record, RecordStatus.FAILED, f"workflow '{record.workflow_id}' no longer exists")
+        return RecordOutcome.of(
+            record, RecordStatus.FAILED, f"workflow '{record.workflow_id}' no longer exists"
+        )
     continuation = record.continuation
     if continuation is None:
         return _run_record(record, workflow, later)
@@ -122,7 +124,7 @@ def _run_record(record: TriggerRecord, workflow: Workflow, later: Later) -> Reco
     steps = _run_for(record, workflow, direct, 0, later)
     failed = [s for s in steps if s.status == "failed"]
     status = RecordStatus.FAILED if failed else RecordStatus.COMPLETED
-    return _outcome(record, status, failed[0].detail if failed else None, steps)
+    return RecordOutcome.of(record, status, failed[0].detail if failed else None, steps=steps)
 
 
 def _run_for(
@@ -547,18 +549,3 @@ def _tenant(record: TriggerRecord, now: str) -> dict[str, Any]:
 
 def _transient(profile: SubscriberProfile) -> dict[str, Any]:
     return {"subscriberId": profile.subscriber_id} | profile.api_fields()
-
-
-def _outcome(
-    record: TriggerRecord, status: RecordStatus, error: str | None, steps: list[StepOutcome] | None = None
-) -> RecordOutcome:
-    return RecordOutcome(
-        environment_id=record.environment_id,
-        bulk_id=record.bulk_id,
-        index=record.index,
-        transaction_id=record.transaction_id,
-        workflow_id=record.workflow_id,
-        status=status,
-        error=error,
-        steps=steps or [],
-    )

@@ -109,16 +109,7 @@ def _named_tenant(record: TriggerRecord) -> str | None:
 def _verdict(
     record: TriggerRecord, status: RecordStatus, error_type: str | None = None, error: str | None = None
 ) -> RecordOutcome:
-    return RecordOutcome(
-        environment_id=record.environment_id,
-        bulk_id=record.bulk_id,
-        index=record.index,
-        transaction_id=record.transaction_id,
-        workflow_id=record.workflow_id,
-        status=status,
-        error=error,
-        error_type=error_type,
-    )
+    return RecordOutcome.of(record, status, error, error_type)
 
 
 def _expires_at() -> int:

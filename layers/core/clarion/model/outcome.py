@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from clarion.model.trigger import TriggerRecord
 
 
 class RecordStatus(StrEnum):
@@ -47,3 +51,25 @@ class RecordOutcome(BaseModel):
     error: str | None = None
     error_type: str | None = None  # machine-readable: workflow_not_found, validation_error, ...
     steps: list[StepOutcome] = Field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls,
+        record: TriggerRecord,
+        status: RecordStatus,
+        error: str | None = None,
+        error_type: str | None = None,
+        steps: list[StepOutcome] | None = None,
+    ) -> RecordOutcome:
+        """The record's outcome, named as the record names itself."""
+        return cls(
+            environment_id=record.environment_id,
+            bulk_id=record.bulk_id,
+            index=record.index,
+            transaction_id=record.transaction_id,
+            workflow_id=record.workflow_id,
+            status=status,
+            error=error,
+            error_type=error_type,
+            steps=steps or [],
+        )
