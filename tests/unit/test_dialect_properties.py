@@ -43,15 +43,7 @@ REFUSED = [s for s in RecordStatus if s is not RecordStatus.QUEUED]
 
 
 def verdict(record: TriggerRecord, status: RecordStatus, error: str | None = None) -> RecordOutcome:
-    return RecordOutcome(
-        environment_id=record.environment_id,
-        bulk_id=record.bulk_id,
-        index=record.index,
-        transaction_id=record.transaction_id,
-        workflow_id=record.workflow_id,
-        status=status,
-        error=error,
-    )
+    return RecordOutcome.of(record, status, error)
 
 
 def names(error: str) -> list[str]:
