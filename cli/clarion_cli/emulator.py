@@ -61,19 +61,17 @@ def free_port() -> int:
 
 
 class _Emulator:
-    """moto's app behind waitress, which keeps connections alive (werkzeug's server closes every
-    connection after one answer: a TCP handshake and a new thread per AWS call). DynamoDB
-    requests are taken one at a time: moto's DynamoDB backend is not thread-safe (a transaction
-    copies tables while another request changes them, and fails with a 500). SQS long polls stay
-    concurrent. Each service's app is found once, from the request's signed credential scope,
-    instead of by moto's per-request search of every backend. With `sqs_port`, SQS requests are
-    passed on to the emulator process that holds the queues."""
-
-    THREADS = 24  # every poller's long poll holds one; the functions' calls need the rest
+    """moto's app behind a thread-per-connection HTTP/1.1 server that keeps connections alive
+    (werkzeug's closes every connection after one answer; waitress hands each request between
+    its event loop and a worker thread, which cost a third of the emulator's time under load).
+    DynamoDB requests are taken one at a time: moto's DynamoDB backend is not thread-safe (a
+    transaction copies tables while another request changes them, and fails with a 500). SQS
+    long polls stay concurrent. Each service's app is found once, from the request's signed
+    credential scope, instead of by moto's per-request search of every backend. With
+    `sqs_port`, SQS requests are passed on to the emulator process that holds the queues."""
 
     def __init__(self, port: int, sqs_port: int | None = None) -> None:
         from moto.server import DomainDispatcherApplication, create_backend_app
-        from waitress.server import create_server
 
         dispatcher = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()
@@ -98,9 +96,91 @@ class _Emulator:
                     return list(apps[route](environ, start_response))
             return apps[route](environ, start_response)
 
-        self.server = create_server(
-            application, host="127.0.0.1", port=port, threads=self.THREADS, connection_limit=500
-        )
+        self.server = wsgi_server(port, application)
+
+
+_SERVER_HEADERS = ("content-length", "connection", "transfer-encoding", "date", "server")  # set by the server
+
+
+def wsgi_server(port: int, application: Any) -> Any:
+    """A WSGI server on the standard library's ThreadingHTTPServer: one thread per connection,
+    serving that connection's requests in turn for as long as the client keeps it open."""
+    import io
+    import sys
+    import traceback
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import unquote_to_bytes
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "clarion-emulator"
+        disable_nagle_algorithm = True  # an answer is one write; never wait for the client's ACK
+        wbufsize = 1 << 16  # headers and body leave in that one write
+
+        def _handle(self) -> None:
+            path, _, query = self.path.partition("?")
+            length = int(self.headers.get("Content-Length") or 0)
+            environ = {
+                f"HTTP_{name.upper().replace('-', '_')}": value
+                for name, value in self.headers.items()
+                if name.lower() not in ("content-type", "content-length")
+            } | {
+                "REQUEST_METHOD": self.command,
+                "SCRIPT_NAME": "",
+                "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+                "QUERY_STRING": query,
+                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                "CONTENT_LENGTH": str(length),
+                "SERVER_NAME": "127.0.0.1",
+                "SERVER_PORT": str(port),
+                "SERVER_PROTOCOL": self.request_version,
+                "REMOTE_ADDR": self.client_address[0],
+                "wsgi.version": (1, 0),
+                "wsgi.url_scheme": "http",
+                "wsgi.input": io.BytesIO(self.rfile.read(length) if length else b""),
+                "wsgi.errors": sys.stderr,
+                "wsgi.multithread": True,
+                "wsgi.multiprocess": False,
+                "wsgi.run_once": False,
+            }
+            answer: list[Any] = []
+
+            def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+                answer[:] = [status, headers]
+
+            try:
+                chunks = application(environ, start_response)
+                try:
+                    body = b"".join(chunks)
+                finally:
+                    getattr(chunks, "close", lambda: None)()
+                status, headers = answer
+            except Exception:  # moto answers its own errors; this is the emulator failing
+                body = traceback.format_exc().encode()
+                status, headers = "500 Internal Server Error", [("Content-Type", "text/plain")]
+            code, _, reason = status.partition(" ")
+            self.send_response(int(code), reason)
+            for name, value in headers:
+                if name.lower() not in _SERVER_HEADERS:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # the gateway logs requests
+            pass
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("do_"):
+                return self._handle
+            raise AttributeError(name)
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 128  # every runtime and poller connects at once when the stack starts
+
+    return Server(("127.0.0.1", port), Handler)
 
 
 class _Forward:
@@ -194,16 +274,14 @@ def _start(port: int, sqs_port: int | None, name: str) -> Any:
 
 
 def _serve(port: int, sqs_port: int | None) -> None:
-    import logging
-
-    logging.getLogger("waitress").setLevel(logging.ERROR)  # the gateway logs requests, not the emulator
     _quick_standard_queue_sends()
     _quick_retention_check()
     _quick_sqs_clock()
     _quick_action_lookup()
     _quick_expression_traversal()
     _quick_set_values()
-    _Emulator(port, sqs_port).server.run()
+    _quick_condition_parse()
+    _Emulator(port, sqs_port).server.serve_forever()
 
 
 def start_moto(port: int) -> Emulator:
@@ -280,6 +358,40 @@ def _quick_set_values() -> None:
 
     cast_value.clarion_quick = True  # type: ignore[attr-defined]
     DynamoType.cast_value = property(cast_value)  # type: ignore[method-assign,assignment]
+
+
+def _quick_condition_parse() -> None:
+    """moto parses a condition expression for every request that carries one, twice for a
+    conditional write (once to check its names and values are all used, once to apply it), and
+    every step's claim carries the same one. The parse of an expression with its names and
+    values is an immutable tree, kept here (built from copies of them, so a later change to one
+    request's values cannot reach it). Same answers; a failed parse is not kept."""
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    full = ConditionExpressionParser.parse
+    if getattr(full, "clarion_quick", False):
+        return
+    parsed: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
+
+    def parse(self: Any) -> Any:
+        key = (
+            self.condition_expression or "",
+            json.dumps(self.expression_attribute_names, sort_keys=True),
+            json.dumps(self.expression_attribute_values, sort_keys=True),
+        )
+        found = parsed.get(key)
+        if found is None:
+            private = ConditionExpressionParser(key[0], json.loads(key[1]), json.loads(key[2]))
+            found = (full(private), private.expr_attr_names_found, private.expr_attr_values_found)
+            if len(parsed) >= 10_000:  # most expressions carry values that never come again
+                parsed.clear()
+            parsed[key] = found
+        self.expr_attr_names_found.extend(found[1])
+        self.expr_attr_values_found.extend(found[2])
+        return found[0]
+
+    parse.clarion_quick = True  # type: ignore[attr-defined]
+    ConditionExpressionParser.parse = parse  # type: ignore[method-assign]
 
 
 def _quick_retention_check() -> None:

@@ -77,6 +77,8 @@ def make_server(
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "clarion-local"
+        disable_nagle_algorithm = True  # an answer is one write; never wait for the client's ACK
+        wbufsize = 1 << 16  # headers and body leave in that one write
 
         def _handle(self) -> None:
             started = time.perf_counter()
