@@ -366,22 +366,25 @@ def _quick_condition_parse() -> None:
     every step's claim carries the same one. The parse of an expression with its names and
     values is an immutable tree, kept here (built from copies of them, so a later change to one
     request's values cannot reach it). Same answers; a failed parse is not kept."""
+    import copy
+
     from moto.dynamodb.comparisons import ConditionExpressionParser
 
     full = ConditionExpressionParser.parse
     if getattr(full, "clarion_quick", False):
         return
-    parsed: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
+    parsed: dict[str, tuple[Any, list[str], list[str]]] = {}
 
     def parse(self: Any) -> Any:
-        key = (
-            self.condition_expression or "",
-            json.dumps(self.expression_attribute_names, sort_keys=True),
-            json.dumps(self.expression_attribute_values, sort_keys=True),
+        expression = (
+            self.condition_expression,
+            self.expression_attribute_names,
+            self.expression_attribute_values,
         )
+        key = repr(expression)  # values may hold bytes (B, BS): repr tells them from strings
         found = parsed.get(key)
         if found is None:
-            private = ConditionExpressionParser(key[0], json.loads(key[1]), json.loads(key[2]))
+            private = ConditionExpressionParser(*copy.deepcopy(expression))
             found = (full(private), private.expr_attr_names_found, private.expr_attr_values_found)
             if len(parsed) >= 10_000:  # most expressions carry values that never come again
                 parsed.clear()
