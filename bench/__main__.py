@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             section = Section(name, title, error=f"{type(error).__name__}: {error}")
         section.seconds = time.monotonic() - section_started
         print(f"# {name} took {section.seconds:.1f}s", file=sys.stderr, flush=True)
+        for detail in section.details:
+            print(f"#   {detail}", file=sys.stderr, flush=True)
         sections.append(section)
     seconds = time.monotonic() - started
 

@@ -140,9 +140,11 @@ ten `SendMessageBatch` calls to enqueue it, stubbed the same way. Medians of 60 
 
 **Local stack throughput.** `python -m clarion_cli dev` on free ports, as `tests/e2e/conftest.py`
 starts it (moto server, two warm runtimes per function, pollers honouring the template's batching);
-after a warm-up bulk, 10 bulks of 100 to `welcome` are POSTed one after another and the bulk status
-endpoints polled until all are complete. Notifications delivered over seconds from the first POST to
-the last completion. This measures the local emulator on this machine, not AWS.
+after a warm-up of two bulks, three rounds: in each, 10 bulks of 100 to `welcome` are POSTed one
+after another and the oldest unfinished bulk's status polled until all are complete. A round's rate
+is notifications delivered over seconds from its first POST to its last completion; the figure is
+the median round (each round is listed below: this VM's speed drifts by a quarter from one minute to
+the next). This measures the local emulator on this machine, not AWS.
 
 **Cost.** List prices (below) applied to the counted steady-state bulk of the end-to-end run: Lambda
 requests and GB-seconds at the template's `MemorySize`, one API Gateway REST request per ApiFunction

@@ -3,6 +3,7 @@ taken off again, so the rest of the suite runs moto as it is."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -72,3 +73,80 @@ def test_a_kept_parse_does_not_follow_a_later_change_to_the_request(quick_condit
     values[":doc"]["M"]["a"]["S"] = "y"  # the first request's values, changed after it was answered
     again = ConditionExpressionParser("#d = :doc", {"#d": "doc"}, {":doc": {"M": {"a": {"S": "x"}}}})
     assert again.parse().expr(item)
+
+
+def _deletes(queue_class: Any) -> list[Any]:
+    """What a run of deletes does to a queue: each answer, then the messages left and deleted."""
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+    from moto.sqs.models import Message
+
+    queue = queue_class("speedups", region="us-east-1", account_id="123456789012")
+    messages = [Message(f"m{i}", f"body {i}") for i in range(5)]
+    for i, message in enumerate(messages):
+        message.receipt_handle = f"first-{i}"
+        queue._messages.append(message)
+    messages[1].mark_received()  # a second receive: first-1 is now a past handle
+    messages[1].receipt_handle = "second-1"  # (moto's new one is random)
+    handles = ["first-1", "second-1", "first-3", "first-3", "never", "first-0"]
+    answers = []
+    for handle in handles:
+        try:
+            queue.delete_message(handle)
+            answers.append("deleted")
+        except ReceiptHandleIsInvalid:
+            answers.append("invalid")
+    return [answers, [m.id for m in queue._messages], sorted(h for h in queue.deleted_messages if h)]
+
+
+def test_quick_deletes_answer_as_moto_does() -> None:
+    from moto.sqs.models import Queue
+
+    original = Queue.delete_message
+    expected = _deletes(Queue)
+    emulator._quick_deletes()
+    try:
+        assert Queue.delete_message is not original
+        assert _deletes(Queue) == expected
+    finally:
+        Queue.delete_message = original  # type: ignore[method-assign]
+    assert expected[0] == ["deleted", "deleted", "deleted", "deleted", "invalid", "deleted"]
+    assert expected[1] == ["m2", "m4"]
+
+
+def test_quick_set_values_answer_as_moto_does() -> None:
+    values = [
+        {"NS": ["1", "2.50", "-3"]},
+        {"SS": ["a", "b"]},
+        {"S": "x"},
+        {"L": [{"S": "y"}]},
+        {"BS": [b"z"]},
+    ]
+    original = DynamoType.cast_value
+    expected = [DynamoType(value).cast_value for value in values]
+    emulator._quick_set_values()
+    try:
+        assert DynamoType.cast_value is not original
+        assert [DynamoType(value).cast_value for value in values] == expected
+    finally:
+        DynamoType.cast_value = original  # type: ignore[method-assign]
+
+
+def test_quick_retention_check_answers_as_moto_does() -> None:
+    from moto.sqs.models import Message, SQSBackend
+
+    backend = SQSBackend("us-east-1", "123456789012")
+    backend.create_queue("kept", MessageRetentionPeriod="60")
+    fresh, old = Message("fresh", "body"), Message("old", "body")
+    fresh.sent_timestamp = int(time.time() * 1000)
+    old.sent_timestamp = int((time.time() - 120) * 1000)
+    original = SQSBackend.is_message_valid_based_on_retention_period
+    expected = [backend.is_message_valid_based_on_retention_period("kept", m) for m in (fresh, old)]
+    emulator._quick_retention_check()
+    try:
+        assert SQSBackend.is_message_valid_based_on_retention_period is not original
+        assert [
+            backend.is_message_valid_based_on_retention_period("kept", m) for m in (fresh, old)
+        ] == expected
+    finally:
+        SQSBackend.is_message_valid_based_on_retention_period = original  # type: ignore[method-assign]
+    assert expected == [True, False]
