@@ -282,6 +282,7 @@ def _serve(port: int, sqs_port: int | None) -> None:
     _quick_expression_traversal()
     _quick_set_values()
     _quick_condition_parse()
+    _quick_random_strings()
     _Emulator(port, sqs_port).server.serve_forever()
 
 
@@ -413,6 +414,34 @@ def _quick_retention_check() -> None:
 
     is_message_valid_based_on_retention_period.clarion_quick = True  # type: ignore[attr-defined]
     SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
+
+
+def _quick_random_strings() -> None:
+    """moto draws every request id (52 characters) and every SQS receipt handle (185) one
+    random.choice at a time: a twentieth of each emulator's time. random.choices draws them
+    at once, from the same alphabet and moto's same (seedable) generator."""
+    import string
+
+    from moto.moto_api._internal import mock_random
+    from moto.moto_api._internal.moto_random import MotoRandom
+    from moto.sqs import models
+
+    if getattr(MotoRandom.get_random_string, "clarion_quick", False):
+        return
+
+    def get_random_string(
+        self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False
+    ) -> str:
+        pool = string.ascii_letters + (string.digits if include_digits else "")
+        drawn = "".join(self.choices(pool, k=length))
+        return drawn.lower() if lower_case else drawn
+
+    def generate_receipt_handle() -> str:
+        return "".join(mock_random.choices(string.ascii_lowercase, k=185))
+
+    get_random_string.clarion_quick = True  # type: ignore[attr-defined]
+    MotoRandom.get_random_string = get_random_string  # type: ignore[method-assign]
+    models.generate_receipt_handle = generate_receipt_handle
 
 
 def _quick_deletes() -> None:

@@ -150,3 +150,32 @@ def test_quick_retention_check_answers_as_moto_does() -> None:
     finally:
         SQSBackend.is_message_valid_based_on_retention_period = original  # type: ignore[method-assign]
     assert expected == [True, False]
+
+
+def test_quick_random_strings_keep_moto_s_shapes() -> None:
+    import string
+
+    from moto.moto_api._internal import mock_random
+    from moto.moto_api._internal.moto_random import MotoRandom
+    from moto.sqs import models
+    from moto.utilities.aws_headers import gen_amzn_requestid_long
+
+    original = (MotoRandom.get_random_string, models.generate_receipt_handle)
+    emulator._quick_random_strings()
+    try:
+        assert MotoRandom.get_random_string is not original[0]
+        request_ids = {gen_amzn_requestid_long() for _ in range(50)}
+        assert len(request_ids) == 50
+        assert all(len(r) == 52 and set(r) <= set(string.ascii_letters + string.digits) for r in request_ids)
+        handle = models.generate_receipt_handle()
+        assert len(handle) == 185 and set(handle) <= set(string.ascii_lowercase)
+        assert set(mock_random.get_random_string(40, include_digits=False, lower_case=True)) <= set(
+            string.ascii_lowercase
+        )
+        mock_random.seed(7)
+        seeded = mock_random.get_random_string(30)
+        mock_random.seed(7)
+        assert mock_random.get_random_string(30) == seeded  # /moto-api/seed still makes ids repeatable
+    finally:
+        mock_random.seed()
+        MotoRandom.get_random_string, models.generate_receipt_handle = original  # type: ignore[method-assign]

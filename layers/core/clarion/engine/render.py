@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from liquid import Environment
+    from liquid import BoundTemplate, Environment
 
 
 class TemplateError(Exception):
@@ -21,6 +21,12 @@ def _environment() -> Environment:
     return Environment()
 
 
+@lru_cache(maxsize=512)
+def _template(source: str) -> BoundTemplate:
+    """A parsed template, reused: a workflow's step renders the same sources for every recipient."""
+    return _environment().from_string(source)
+
+
 def render_content(content: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
     """Every string field of a step's content rendered against the scope."""
     from liquid.exceptions import LiquidError
@@ -29,7 +35,7 @@ def render_content(content: dict[str, Any], scope: dict[str, Any]) -> dict[str, 
     for name, value in content.items():
         if isinstance(value, str):
             try:
-                rendered[name] = _environment().from_string(value).render(**scope)
+                rendered[name] = _template(value).render(**scope)
             except LiquidError as error:
                 raise TemplateError(f"{name}: {error}") from error
         else:
