@@ -99,25 +99,21 @@ class _Emulator:
         self.server = wsgi_server(port, application)
 
 
-_SERVER_HEADERS = ("content-length", "connection", "transfer-encoding", "date", "server")  # set by the server
-
-
 def wsgi_server(port: int, application: Any) -> Any:
     """A WSGI server on the standard library's ThreadingHTTPServer: one thread per connection,
     serving that connection's requests in turn for as long as the client keeps it open."""
     import io
     import sys
     import traceback
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import ThreadingHTTPServer
     from urllib.parse import unquote_to_bytes
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "clarion-emulator"
-        disable_nagle_algorithm = True  # an answer is one write; never wait for the client's ACK
-        wbufsize = 1 << 16  # headers and body leave in that one write
+    from clarion_cli.serving import KeepAliveHandler
 
-        def _handle(self) -> None:
+    class Handler(KeepAliveHandler):
+        server_version = "clarion-emulator"
+
+        def handle_request(self) -> None:
             path, _, query = self.path.partition("?")
             length = int(self.headers.get("Content-Length") or 0)
             environ = {
@@ -143,10 +139,10 @@ def wsgi_server(port: int, application: Any) -> Any:
                 "wsgi.multiprocess": False,
                 "wsgi.run_once": False,
             }
-            answer: list[Any] = []
+            started: list[Any] = []
 
             def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-                answer[:] = [status, headers]
+                started[:] = [status, headers]
 
             try:
                 chunks = application(environ, start_response)
@@ -154,27 +150,12 @@ def wsgi_server(port: int, application: Any) -> Any:
                     body = b"".join(chunks)
                 finally:
                     getattr(chunks, "close", lambda: None)()
-                status, headers = answer
+                status, headers = started
             except Exception:  # moto answers its own errors; this is the emulator failing
                 body = traceback.format_exc().encode()
                 status, headers = "500 Internal Server Error", [("Content-Type", "text/plain")]
             code, _, reason = status.partition(" ")
-            self.send_response(int(code), reason)
-            for name, value in headers:
-                if name.lower() not in _SERVER_HEADERS:
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:  # the gateway logs requests
-            pass
-
-        def __getattr__(self, name: str) -> Any:
-            if name.startswith("do_"):
-                return self._handle
-            raise AttributeError(name)
+            self.answer(int(code), headers, body, reason)
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True

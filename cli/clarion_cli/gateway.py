@@ -8,11 +8,12 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from clarion_cli.runtime import InvocationError
+from clarion_cli.serving import KeepAliveHandler
 from clarion_cli.template import ApiRoute
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -74,13 +75,10 @@ def make_server(
 ) -> ThreadingHTTPServer:
     compiled = [(route, route.pattern(), function) for route, function in routes]
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(KeepAliveHandler):
         server_version = "clarion-local"
-        disable_nagle_algorithm = True  # an answer is one write; never wait for the client's ACK
-        wbufsize = 1 << 16  # headers and body leave in that one write
 
-        def _handle(self) -> None:
+        def handle_request(self) -> None:
             started = time.perf_counter()
             status = self._dispatch()
             log(f"{self.command} {self.path} {status} {(time.perf_counter() - started) * 1000:.0f}ms")
@@ -125,23 +123,7 @@ def make_server(
             return self._send(int(result.get("statusCode", 200)), headers, payload)
 
         def _send(self, status: int, headers: dict[str, str], payload: bytes) -> int:
-            self.send_response(status)
-            for name, value in headers.items():
-                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-            return status
-
-        def log_message(self, format: str, *args: Any) -> None:  # one line per request is ours
-            pass
-
-        def __getattr__(self, name: str) -> Any:
-            if name.startswith("do_"):  # every method reaches the routing, which answers as API Gateway does
-                return self._handle
-            raise AttributeError(name)
+            return self.answer(status, headers.items(), payload)
 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
