@@ -176,3 +176,82 @@ def test_topic_and_inline_subscriber_get_each_message_once(stack: RunningStack, 
     emails = stack.client("ses").get_send_quota()["SentLast24Hours"] - quota_before  # type: ignore[attr-defined]
     assert emails == len(everyone) - 1 + 1  # crew07 opted out; "late" got its email before the delay
     assert stack.call("DELETE", "/v1/events/trigger/launch-b").json() == {"data": False}
+
+
+def test_suprsend_sdk_attachments_reach_the_email(stack: RunningStack, tmp_path: Any) -> None:
+    """suprsend-py-sdk's add_attachment, a local file (sent base64) and a URL (fetched by the worker
+    from a listener on loopback), lands in the SES message as MIME parts."""
+    suprsend = pytest.importorskip("suprsend")
+    import email
+    from email import policy
+
+    import requests
+
+    from tests.e2e.sdk import suprsend_capture as ss
+
+    terms = b"Terms: pay within 30 days.\n"
+
+    class Files(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/terms" else 404)
+            self.send_header("Content-Length", str(len(terms)))
+            self.end_headers()
+            self.wfile.write(terms)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    files = ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    threading.Thread(target=files.serve_forever, daemon=True).start()
+    try:
+        ses: Any = stack.client("sesv2")
+        if "clarion.example" not in [
+            i["IdentityName"] for i in ses.list_email_identities()["EmailIdentities"]
+        ]:
+            ses.create_email_identity(EmailIdentity="clarion.example")
+        integration = {"providerId": "ses", "channel": "email", "credentials": {"from": "hi@clarion.example"}}
+        assert stack.call("POST", "/v1/integrations", json=integration).status_code in (201, 409)
+        workflow = {
+            "workflowId": "invoice",
+            "steps": [
+                {
+                    "stepId": "mail",
+                    "type": "email",
+                    "content": {"subject": "Invoice {{ payload.number }}", "body": "<p>Attached.</p>"},
+                }
+            ],
+        }
+        assert stack.call("POST", "/v1/workflows", json=workflow).status_code == 201
+        invoice = tmp_path / "invoice-42.pdf"
+        invoice.write_bytes(b"%PDF-1.4 invoice 42")
+        request = suprsend.WorkflowTriggerRequest(
+            ss.workflow("invoice", "iris", number="42"), idempotency_key="inv-42"
+        )
+        request.add_attachment(str(invoice))
+        request.add_attachment(f"http://127.0.0.1:{files.server_address[1]}/terms", file_name="terms.txt")
+        answer = ss.clients(stack.url)["bearer"].workflows.trigger(request)
+        assert answer["success"] is True, answer
+
+        def mail_step() -> dict[str, Any] | None:
+            rows = stack.call("GET", "/v1/execution-details", params={"transactionId": "inv-42"}).json()[
+                "data"
+            ]
+            done = [row for row in rows if row["stepId"] == "mail" and row["status"] in ("sent", "failed")]
+            return done[0] if done else None
+
+        step = wait_for(mail_step, timeout=60)
+        assert step["status"] == "sent", step
+        models = requests.get(f"{stack.endpoint}/moto-api/data.json", timeout=30).json()
+        raws = [m["raw_data"] for m in models["ses"]["RawMessage"] if "Subject: Invoice 42" in m["raw_data"]]
+        assert len(raws) == 1
+        message = email.message_from_string(raws[0], policy=policy.default)
+        attached = {
+            p.get_filename(): (p.get_content_type(), p.get_payload(decode=True))
+            for p in message.iter_attachments()
+        }
+        assert attached == {
+            "invoice-42.pdf": ("application/pdf", b"%PDF-1.4 invoice 42"),
+            "terms.txt": ("text/plain", terms),
+        }
+    finally:
+        files.shutdown()

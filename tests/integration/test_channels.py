@@ -331,6 +331,8 @@ def _handler(listener: Listener) -> type[BaseHTTPRequestHandler]:
             except ConnectionError:  # the client gave up (timeout test)
                 pass
 
+        do_GET = do_POST  # an attachment's URL: answered the same way, the request recorded
+
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
@@ -747,3 +749,138 @@ def test_targets_beyond_the_policy_limit_are_not_attempted_and_said_so(listener:
     delivery = send("chat", {"body": "x"}, subscriber, policy=policy)
     assert (delivery.status, delivery.detail) == ("sent", "1 webhooks beyond the limit of 2 not sent")
     assert [r.path for r in listener.requests] == ["/0", "/1"]
+
+
+# --- email attachments (SuprSend $attachments) -----------------------------------------------
+
+PDF = b"%PDF-1.4 invoice 42\n" + bytes(range(256))
+
+
+def _attached(raw: str) -> dict[str, tuple[str, bytes]]:
+    import email
+    from email import policy
+
+    message = email.message_from_string(raw, policy=policy.default)
+    return {
+        part.get_filename(): (part.get_content_type(), part.get_payload(decode=True))
+        for part in message.iter_attachments()
+    }
+
+
+def test_attachments_from_data_and_url_go_in_one_raw_mime_email(aws_mock: None, listener: Listener) -> None:
+    import base64
+
+    aws.sesv2().create_email_identity(EmailIdentity="example.com")
+    listener.answer = PDF
+    attachments = [
+        {"data": base64.b64encode(b"a,b\n1,2\n").decode(), "filename": "rows.csv"},
+        {"url": listener.url("/files/invoice%2042.pdf")},
+        {"url": listener.url("/files/logo"), "filename": "logo.png", "contentType": "image/png"},
+    ]
+
+    delivery = send(
+        "email",
+        EMAIL,
+        {"email": "ada@example.org"},
+        integration=SES | {"credentials": {"from": "team@example.com", "replyTo": "help@example.com"}},
+        payload={"$attachments": attachments},
+    )
+
+    assert delivery.status == "sent", delivery.detail
+    [message] = sent_emails()
+    assert set(message.destinations) == {"ada@example.org"}  # (moto adds the MIME To again)
+    assert "Subject: Welcome, Ada" in message.raw_data and "Reply-To: help@example.com" in message.raw_data
+    assert "<p>Hello <b>Ada</b></p>" in message.raw_data
+    assert _attached(message.raw_data) == {
+        "rows.csv": ("text/csv", b"a,b\n1,2\n"),
+        "invoice 42.pdf": ("application/pdf", PDF),  # named from the URL's path
+        "logo.png": ("image/png", PDF),
+    }
+    assert [r.path for r in listener.requests] == ["/files/invoice%2042.pdf", "/files/logo"]
+
+
+def test_an_attachment_that_cannot_load_fails_the_step_unless_it_may_be_ignored(
+    aws_mock: None, listener: Listener
+) -> None:
+    aws.sesv2().create_email_identity(EmailIdentity="example.com")
+    listener.status = 404
+    missing = {"url": listener.url("/gone.pdf")}
+
+    failed = send(
+        "email", EMAIL, {"email": "ada@example.org"}, integration=SES, payload={"$attachments": [missing]}
+    )
+    assert failed.status == "failed" and not failed.retryable
+    assert failed.detail is not None and failed.detail.startswith("attachment 1: ")
+    assert "/gone.pdf" not in failed.detail  # the origin only: a path or query may carry a secret
+    assert sent_emails() == []
+
+    listener.status = 503
+    busy = send(
+        "email", EMAIL, {"email": "ada@example.org"}, integration=SES, payload={"$attachments": [missing]}
+    )
+    assert busy.status == "failed" and busy.retryable  # the engine's retries may get it later
+
+    ignored = send(
+        "email",
+        EMAIL,
+        {"email": "ada@example.org"},
+        integration=SES,
+        payload={"$attachments": [missing | {"ignore_if_error": True}]},
+    )
+    assert ignored.status == "sent"
+    [message] = sent_emails()
+    assert (message.subject, message.body) == (
+        "Welcome, Ada",
+        "<p>Hello <b>Ada</b></p>",
+    )  # simple, none attached
+
+
+def test_attachment_urls_obey_the_outbound_policy(aws_mock: None, listener: Listener) -> None:
+    aws.sesv2().create_email_identity(EmailIdentity="example.com")
+    for url in (listener.url("/a.pdf"), "http://169.254.169.254/latest/meta-data/"):
+        delivery = send(
+            "email",
+            EMAIL,
+            {"email": "ada@example.org"},
+            integration=SES,
+            policy=STRICT,
+            payload={"$attachments": [{"url": url}]},
+        )
+        assert delivery.status == "failed" and not delivery.retryable
+        assert delivery.detail is not None and delivery.detail.startswith("attachment 1: ")
+    assert listener.requests == [] and sent_emails() == []
+
+
+def test_an_attachment_larger_than_the_limit_is_refused(
+    aws_mock: None, listener: Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clarion.channels import email
+
+    aws.sesv2().create_email_identity(EmailIdentity="example.com")
+    monkeypatch.setattr(email, "MAX_ATTACHMENT_BYTES", 100)
+    listener.answer = PDF  # 276 bytes
+    delivery = send(
+        "email",
+        EMAIL,
+        {"email": "ada@example.org"},
+        integration=SES,
+        payload={"$attachments": [{"url": listener.url("/big")}]},
+    )
+    assert delivery.status == "failed" and not delivery.retryable
+    assert delivery.detail == f"attachment 1: http://127.0.0.1:{listener.port} sent more than 100 bytes"
+
+
+def test_a_line_break_in_an_attachments_email_headers_fails_the_step_not_the_worker(aws_mock: None) -> None:
+    import base64
+
+    aws.sesv2().create_email_identity(EmailIdentity="example.com")
+    delivery = send(
+        "email",
+        EMAIL | {"subject": "Hi\r\nBcc: everyone@example.org"},
+        {"email": "ada@example.org"},
+        integration=SES,
+        payload={"$attachments": [{"data": base64.b64encode(b"x").decode(), "filename": "x.txt"}]},
+    )
+    assert delivery.status == "failed" and not delivery.retryable
+    assert delivery.detail is not None and delivery.detail.startswith("the email cannot be built")
+    assert sent_emails() == []

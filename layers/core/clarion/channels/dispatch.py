@@ -55,7 +55,10 @@ def send(
     from clarion.channels import chat, email, push, sms, webhook
 
     if step_type == "email":
-        delivery = email.send(content, subscriber, integration, overrides, clients.sesv2)
+        attachments = (payload or {}).get("$attachments")
+        delivery = email.send(
+            content, subscriber, integration, overrides, clients.sesv2, attachments=attachments, policy=policy
+        )
     elif step_type == "sms":
         delivery = sms.send(content, subscriber, integration, overrides, clients.sns)
     elif step_type == "chat":

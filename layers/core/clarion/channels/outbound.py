@@ -165,37 +165,85 @@ def post_json(
     HttpResult instead (retryable: connection errors, timeouts, 429, 5xx). `tls` replaces the
     default trust store (tests, private CAs).
     """
+    data = body if isinstance(body, bytes) else encode_json(body)
+    sent = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
+    result, answer = _request("POST", url, data, sent, timeout, allow_loopback, tls, MAX_BODY_BYTES)
+    return HttpResult(result.status, answer.decode("utf-8", errors="replace"), result.error, result.retryable)
+
+
+def get(
+    url: str,
+    max_bytes: int,
+    timeout: float = 10.0,
+    allow_loopback: bool = False,
+    *,
+    tls: ssl.SSLContext | None = None,
+) -> tuple[HttpResult, bytes]:
+    """GET a checked URL (a file to attach): the result, with an empty body, and the content.
+    One attempt, no redirects; an answer longer than max_bytes is an error, not retryable."""
+    result, content = _request(
+        "GET", url, None, {"User-Agent": USER_AGENT}, timeout, allow_loopback, tls, max_bytes + 1
+    )
+    if result.ok and len(content) > max_bytes:
+        return HttpResult(
+            result.status, "", f"{url_origin(url)} sent more than {max_bytes} bytes", False
+        ), b""
+    return result, content
+
+
+def url_origin(url: str) -> str:
+    """scheme://host[:port] of a URL, for details that must not show a path or query."""
+    split = urlsplit(url)
+    return f"{split.scheme}://{split.netloc.rpartition('@')[2]}"
+
+
+def _request(
+    method: str,
+    url: str,
+    data: bytes | None,
+    headers: Mapping[str, str],
+    timeout: float,
+    allow_loopback: bool,
+    tls: ssl.SSLContext | None,
+    read_bytes: int,
+) -> tuple[HttpResult, bytes]:
+    """One request to a checked URL; the result (its `body` left empty) and up to read_bytes of
+    the answer. Raises UnsafeUrlError when the URL is refused."""
     try:
         target = check_url(url, allow_loopback)
     except UnresolvableHostError as error:
-        return HttpResult(None, "", error.reason, retryable=True)
-    data = body if isinstance(body, bytes) else encode_json(body)
-    sent = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
+        return HttpResult(None, "", error.reason, retryable=True), b""
     connection: http.client.HTTPConnection
     if target.scheme == "https":
         connection = _PinnedHTTPSConnection(target, timeout, tls or _default_tls())
     else:
         connection = _PinnedHTTPConnection(target, timeout)
     try:
-        connection.request("POST", target.target, body=data, headers=sent)
+        connection.request(method, target.target, body=data, headers=dict(headers))
         response = connection.getresponse()
-        answer = response.read(MAX_BODY_BYTES).decode("utf-8", errors="replace")
+        answer = response.read(read_bytes)
         status = response.status
     except TimeoutError:
-        return HttpResult(None, "", f"{target.origin} timed out after {timeout:g}s", retryable=True)
+        return HttpResult(None, "", f"{target.origin} timed out after {timeout:g}s", retryable=True), b""
     except ssl.SSLCertVerificationError as error:
         reason = error.verify_message or "certificate not valid"
-        return HttpResult(None, "", f"TLS to {target.origin} failed: {reason}", retryable=False)
+        return HttpResult(None, "", f"TLS to {target.origin} failed: {reason}", retryable=False), b""
     except OSError as error:  # refused, reset, unreachable, TLS alerts
         reason = error.strerror or type(error).__name__
-        return HttpResult(None, "", f"connection to {target.origin} failed: {reason}", retryable=True)
+        return HttpResult(None, "", f"connection to {target.origin} failed: {reason}", retryable=True), b""
     except http.client.HTTPException as error:
-        return HttpResult(
-            None, "", f"{target.origin} sent no valid HTTP answer ({type(error).__name__})", retryable=False
+        return (
+            HttpResult(
+                None,
+                "",
+                f"{target.origin} sent no valid HTTP answer ({type(error).__name__})",
+                retryable=False,
+            ),
+            b"",
         )
     finally:
         connection.close()
-    return HttpResult(status, answer, _status_error(status), retryable=status == 429 or status >= 500)
+    return HttpResult(status, "", _status_error(status), retryable=status == 429 or status >= 500), answer
 
 
 def _status_error(status: int) -> str | None:

@@ -4,7 +4,9 @@ is a bulk of up to 100 (207 Multi-Status, one record per item in request order).
 Recipients' channel identities ($email, $sms, $slack, ...) are stored on the subscriber as the
 internal model's profile fields and Novu-shaped `channels`; `is_transient` recipients are
 delivered to but never stored. `$idempotency_key` becomes the record's transactionId, so a
-repeat within the claim's lifetime is answered as accepted without running again."""
+repeat within the claim's lifetime is answered as accepted without running again.
+`data.$attachments` (a URL, or base64 under 50 KB) are checked here and attached to the
+workflow's emails by the email channel."""
 
 from __future__ import annotations
 
