@@ -4,6 +4,7 @@ and anything at all. Shared by the dialect properties (unit) and the endpoint pr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
@@ -63,6 +64,27 @@ novu_events = st.fixed_dictionaries(
 
 # One field made invalid: (field named in the refusal, invalid value, or MISSING to drop it).
 MISSING = object()
+
+
+def _broken_in_one_field(
+    valid: st.SearchStrategy[dict[str, Any]], breakages: dict[str, st.SearchStrategy[Any]]
+) -> Callable[[], st.SearchStrategy[tuple[str, dict[str, Any]]]]:
+    """A valid record with one field given a bad value (or MISSING: removed), and that field."""
+
+    @st.composite
+    def broken(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+        record = dict(draw(valid))
+        field = draw(st.sampled_from(sorted(breakages)))
+        value = draw(breakages[field])
+        if value is MISSING:
+            record.pop(field, None)
+        else:
+            record[field] = value
+        return field, record
+
+    return broken
+
+
 novu_breakages: dict[str, st.SearchStrategy[Any]] = {
     "name": st.just(MISSING)
     | st.just("")
@@ -86,16 +108,7 @@ novu_breakages: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
-@st.composite
-def broken_novu_events(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
-    event = dict(draw(novu_events))
-    field = draw(st.sampled_from(sorted(novu_breakages)))
-    value = draw(novu_breakages[field])
-    if value is MISSING:
-        event.pop(field, None)
-    else:
-        event[field] = value
-    return field, event
+broken_novu_events = _broken_in_one_field(novu_events, novu_breakages)
 
 
 # --- SuprSend ---------------------------------------------------------------------------------
@@ -147,13 +160,4 @@ suprsend_breakages: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
-@st.composite
-def broken_suprsend_records(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
-    record = dict(draw(suprsend_records))
-    field = draw(st.sampled_from(sorted(suprsend_breakages)))
-    value = draw(suprsend_breakages[field])
-    if value is MISSING:
-        record.pop(field, None)
-    else:
-        record[field] = value
-    return field, record
+broken_suprsend_records = _broken_in_one_field(suprsend_records, suprsend_breakages)

@@ -60,43 +60,41 @@ def free_port() -> int:
         return port
 
 
-class _Emulator:
-    """moto's app behind a thread-per-connection HTTP/1.1 server that keeps connections alive
-    (werkzeug's closes every connection after one answer; waitress hands each request between
-    its event loop and a worker thread, which cost a third of the emulator's time under load).
+def _moto_application(sqs_port: int | None = None) -> Any:
+    """moto's app, served by `wsgi_server` (a thread per kept-alive connection: werkzeug's
+    server closes every connection after one answer; waitress hands each request between its
+    event loop and a worker thread, which cost a third of the emulator's time under load).
     DynamoDB requests are taken one at a time: moto's DynamoDB backend is not thread-safe (a
     transaction copies tables while another request changes them, and fails with a 500). SQS
     long polls stay concurrent. Each service's app is found once, from the request's signed
     credential scope, instead of by moto's per-request search of every backend. With
     `sqs_port`, SQS requests are passed on to the emulator process that holds the queues."""
+    from moto.server import DomainDispatcherApplication, create_backend_app
 
-    def __init__(self, port: int, sqs_port: int | None = None) -> None:
-        from moto.server import DomainDispatcherApplication, create_backend_app
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    lock = threading.Lock()
+    apps: dict[tuple[str, str], Any] = {}
+    sqs = _Forward(sqs_port) if sqs_port else None
 
-        dispatcher = DomainDispatcherApplication(create_backend_app)
-        lock = threading.Lock()
-        apps: dict[tuple[str, str], Any] = {}
-        sqs = _Forward(sqs_port) if sqs_port else None
+    def application(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].split("/")
+        if len(scope) < 5 or path.startswith("/moto-api"):
+            if sqs is not None and path == "/moto-api/reset":  # the queues are reset too
+                sqs.reset()
+            return dispatcher(environ, start_response)
+        if sqs is not None and scope[3] == "sqs":
+            return sqs(environ, start_response)
+        # SES v1 and v2 sign as the same service: the path's first segment tells them apart.
+        route = (scope[3], path.split("/")[1] if path.count("/") > 1 else "")
+        if route not in apps:
+            apps[route] = dispatcher.get_application(environ)
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+            with lock:
+                return list(apps[route](environ, start_response))
+        return apps[route](environ, start_response)
 
-        def application(environ: dict[str, Any], start_response: Any) -> Any:
-            path = environ.get("PATH_INFO", "")
-            scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].split("/")
-            if len(scope) < 5 or path.startswith("/moto-api"):
-                if sqs is not None and path == "/moto-api/reset":  # the queues are reset too
-                    sqs.reset()
-                return dispatcher(environ, start_response)
-            if sqs is not None and scope[3] == "sqs":
-                return sqs(environ, start_response)
-            # SES v1 and v2 sign as the same service: the path's first segment tells them apart.
-            route = (scope[3], path.split("/")[1] if path.count("/") > 1 else "")
-            if route not in apps:
-                apps[route] = dispatcher.get_application(environ)
-            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
-                with lock:
-                    return list(apps[route](environ, start_response))
-            return apps[route](environ, start_response)
-
-        self.server = wsgi_server(port, application)
+    return application
 
 
 def wsgi_server(port: int, application: Any) -> Any:
@@ -264,7 +262,7 @@ def _serve(port: int, sqs_port: int | None) -> None:
     _quick_set_values()
     _quick_condition_parse()
     _quick_random_strings()
-    _Emulator(port, sqs_port).server.serve_forever()
+    wsgi_server(port, _moto_application(sqs_port)).serve_forever()
 
 
 def start_moto(port: int) -> Emulator:

@@ -12,6 +12,8 @@ import pytest
 from clarion.store import batches
 from moto import mock_aws
 
+from tests.integration.conftest import use_moto_credentials
+
 TABLE = "batches"
 
 
@@ -46,13 +48,7 @@ class PartialAnswers:
 
 @pytest.fixture
 def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    use_moto_credentials(monkeypatch)
     slept: list[float] = []
     monkeypatch.setattr(batches.time, "sleep", slept.append)
     with mock_aws():

@@ -28,6 +28,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
+from tests.integration.conftest import use_moto_credentials
+
 REGION = "us-east-1"
 LOCAL = OutboundPolicy(allow_loopback=True, timeout_seconds=2.0)
 STRICT = OutboundPolicy(allow_loopback=False, timeout_seconds=2.0)
@@ -52,15 +54,7 @@ def send(step_type: str, content: dict[str, Any], subscriber: dict[str, Any], **
 
 @pytest.fixture
 def aws_mock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_SQS", raising=False)
+    use_moto_credentials(monkeypatch, AWS_DEFAULT_REGION=REGION)
     with mock_aws():
         aws.reset_clients()
         yield

@@ -181,20 +181,9 @@ def get(
 ) -> tuple[HttpResult, bytes]:
     """GET a checked URL (a file to attach): the result, with an empty body, and the content.
     One attempt, no redirects; an answer longer than max_bytes is an error, not retryable."""
-    result, content = _request(
-        "GET", url, None, {"User-Agent": USER_AGENT}, timeout, allow_loopback, tls, max_bytes + 1
+    return _request(
+        "GET", url, None, {"User-Agent": USER_AGENT}, timeout, allow_loopback, tls, max_bytes, True
     )
-    if result.ok and len(content) > max_bytes:
-        return HttpResult(
-            result.status, "", f"{url_origin(url)} sent more than {max_bytes} bytes", False
-        ), b""
-    return result, content
-
-
-def url_origin(url: str) -> str:
-    """scheme://host[:port] of a URL, for details that must not show a path or query."""
-    split = urlsplit(url)
-    return f"{split.scheme}://{split.netloc.rpartition('@')[2]}"
 
 
 def _request(
@@ -205,10 +194,12 @@ def _request(
     timeout: float,
     allow_loopback: bool,
     tls: ssl.SSLContext | None,
-    read_bytes: int,
+    max_bytes: int,
+    longer_is_error: bool = False,
 ) -> tuple[HttpResult, bytes]:
-    """One request to a checked URL; the result (its `body` left empty) and up to read_bytes of
-    the answer. Raises UnsafeUrlError when the URL is refused."""
+    """One request to a checked URL; the result (its `body` left empty) and up to max_bytes of
+    the answer (with longer_is_error, a longer answer is an error instead). Raises UnsafeUrlError
+    when the URL is refused."""
     try:
         target = check_url(url, allow_loopback)
     except UnresolvableHostError as error:
@@ -221,7 +212,7 @@ def _request(
     try:
         connection.request(method, target.target, body=data, headers=dict(headers))
         response = connection.getresponse()
-        answer = response.read(read_bytes)
+        answer = response.read(max_bytes + 1 if longer_is_error else max_bytes)
         status = response.status
     except TimeoutError:
         return HttpResult(None, "", f"{target.origin} timed out after {timeout:g}s", retryable=True), b""
@@ -243,6 +234,8 @@ def _request(
         )
     finally:
         connection.close()
+    if longer_is_error and len(answer) > max_bytes:
+        return HttpResult(status, "", f"{target.origin} sent more than {max_bytes} bytes", False), b""
     return HttpResult(status, "", _status_error(status), retryable=status == 429 or status >= 500), answer
 
 
