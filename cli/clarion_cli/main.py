@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -144,9 +144,33 @@ def _configure(template: Path, endpoint: str | None, table: str | None, secrets_
     aws.reset_clients()
 
 
+def _environment_id(value: str) -> str:
+    """Typer callback: an environment id as clarion.model.identifiers allows it."""
+    from clarion.model.identifiers import check_environment_id
+
+    try:
+        return check_environment_id(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+
+
+EnvironmentArgument = Annotated[
+    str, typer.Argument(help="The environment's id (SuprSend's workspace key).", callback=_environment_id)
+]
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(1)
+
+
 @env_app.command("create")
 def env_create(
-    environment: Annotated[str, typer.Argument(help="The new environment's id (SuprSend's workspace key).")],
+    environment: EnvironmentArgument,
+    force: Annotated[
+        bool,
+        typer.Option(help="If it exists: add a new key and keep its limits, keys and settings."),
+    ] = False,
     template: TemplateOption = Path("template.yaml"),
     endpoint: EndpointOption = None,
     table: TableOption = None,
@@ -157,13 +181,17 @@ def env_create(
 
     _configure(template, endpoint, table, secrets_key)
     key = environments.new_api_key()
-    environments.create_environment(environment, key)
-    print(f"environment {environment} created; API key (store it now, it is not shown again):\n{key}")
+    try:
+        environments.create_environment(environment, key, force=force)
+    except environments.EnvironmentExistsError:
+        _fail(f"environment {environment} exists; --force adds a new key and keeps everything else")
+    done = "exists; new" if force else "created;"
+    print(f"environment {environment} {done} API key (store it now, it is not shown again):\n{key}")
 
 
 @env_app.command("limits")
 def env_limits(
-    environment: str,
+    environment: EnvironmentArgument,
     per_second: Annotated[int, typer.Option(min=1, help="Records per second, sustained.")],
     burst: Annotated[int, typer.Option(min=1, help="Records at once (the bucket's size).")],
     template: TemplateOption = Path("template.yaml"),
@@ -174,13 +202,16 @@ def env_limits(
     from clarion.store import environments
 
     _configure(template, endpoint, table, None)
-    environments.set_rate_limit(environment, environments.RateLimit(per_second=per_second, burst=burst))
+    try:
+        environments.set_rate_limit(environment, environments.RateLimit(per_second=per_second, burst=burst))
+    except environments.EnvironmentNotFoundError as error:
+        _fail(f"{error}; create it with `clarion env create {environment}`")
     print(f"{environment}: {per_second} records/s, burst {burst}")
 
 
 @keys_app.command("list")
 def keys_list(
-    environment: str,
+    environment: EnvironmentArgument,
     template: TemplateOption = Path("template.yaml"),
     endpoint: EndpointOption = None,
     table: TableOption = None,
@@ -195,17 +226,19 @@ def keys_list(
 
 @keys_app.command("rotate")
 def keys_rotate(
-    environment: str,
+    environment: EnvironmentArgument,
     revoke_old: Annotated[bool, typer.Option(help="Revoke every older key at once.")] = False,
     template: TemplateOption = Path("template.yaml"),
     endpoint: EndpointOption = None,
     table: TableOption = None,
     secrets_key: SecretsKeyOption = None,
 ) -> None:
-    """Issue a new key (it becomes the HMAC secret); older keys keep working until revoked."""
+    """Issue a new key; older keys keep working (ApiKey, Bearer and as HMAC secrets) until revoked."""
     from clarion.store import environments
 
     _configure(template, endpoint, table, secrets_key)
+    if not environments.exists(environment):
+        _fail(f"no environment {environment!r}; create it with `clarion env create {environment}`")
     old = [k["keyHash"] for k in environments.list_keys(environment)]
     key = environments.new_api_key()
     environments.add_key(environment, key)
@@ -217,7 +250,7 @@ def keys_rotate(
 
 @keys_app.command("revoke")
 def keys_revoke(
-    environment: str,
+    environment: EnvironmentArgument,
     key_hash: Annotated[
         str, typer.Argument(help="The key's hash, or its first 8+ characters (see `keys list`).")
     ],
@@ -225,7 +258,8 @@ def keys_revoke(
     endpoint: EndpointOption = None,
     table: TableOption = None,
 ) -> None:
-    """Revoke keys by hash prefix. Containers stop accepting them within a minute (their cache)."""
+    """Revoke keys by hash prefix, HMAC secrets with them. Containers stop accepting them within a
+    minute (their cache)."""
     from clarion.store import environments
 
     _configure(template, endpoint, table, None)

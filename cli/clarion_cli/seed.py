@@ -31,6 +31,7 @@ def seed(api_key: str) -> None:
 
     config.settings.cache_clear()
     aws.reset_clients()
-    environments.create_environment(DEVELOPMENT, api_key, allow_loopback_urls=True)
+    # On every start, also against a running emulator: keeps the environment's limits and keys.
+    environments.create_environment(DEVELOPMENT, api_key, allow_loopback_urls=True, force=True)
     with contextlib.suppress(workflows.WorkflowExistsError):
         workflows.create(DEVELOPMENT, Workflow.model_validate(WELCOME_WORKFLOW))

@@ -1,7 +1,8 @@
 """Who is calling: `Authorization: ApiKey <key>` or `Bearer <key>` (Novu, SuprSend, Sequenzy), or
 SuprSend's HMAC signature `<workspace key>:<base64 HMAC-SHA256>` with a `Date` within five
-minutes. The workspace key is the environment id; the secret is its newest API key, decrypted
-with KMS. Every comparison is constant-time."""
+minutes. The workspace key is the environment id; the secret is any of its live API keys,
+decrypted with KMS. A signature is accepted once: a repeat inside the Date window is a replay
+and is refused like a wrong one. Every comparison is constant-time."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from clarion.api.errors import UnauthorizedError
-from clarion.store import environments
+from clarion.model.identifiers import is_environment_id
+from clarion.store import environments, signatures
 
 _SCHEMES = ("apikey", "bearer")
 MAX_CLOCK_SKEW_SECONDS = 300
@@ -42,6 +44,8 @@ def environment_for(authorization: str | None, request: SignedRequest) -> str:
         return environment_id
     workspace, colon, signature = authorization.strip().partition(":")
     if colon and workspace and signature and " " not in workspace:
+        if not is_environment_id(workspace):
+            raise UnauthorizedError("signature does not match")
         return _verify_signature(workspace, signature, request)
     raise UnauthorizedError(
         "Authorization must be 'ApiKey <key>', 'Bearer <key>' or '<workspace>:<signature>'"
@@ -57,12 +61,14 @@ def _verify_signature(environment_id: str, signature: str, request: SignedReques
         raise UnauthorizedError("Date: not an HTTP date") from error
     if sent.tzinfo is None or abs((datetime.now(UTC) - sent).total_seconds()) > MAX_CLOCK_SKEW_SECONDS:
         raise UnauthorizedError("Date: more than five minutes away from the server's clock")
-    secret = environments.hmac_secret(environment_id)
-    if secret is None:
-        raise UnauthorizedError("signature does not match")
     given = signature.strip().encode()
-    for path in request.paths:
-        if hmac.compare_digest(given, sign(secret, request, path).encode()):
+    for secret in environments.hmac_secrets(environment_id):
+        if any(hmac.compare_digest(given, sign(secret, request, path).encode()) for path in request.paths):
+            # Kept until the signed Date leaves the window: from then on the Date check refuses it.
+            if not signatures.claim(
+                environment_id, given.decode(), int(sent.timestamp()) + MAX_CLOCK_SKEW_SECONDS
+            ):
+                raise UnauthorizedError("signature already used: sign every request afresh (a new Date)")
             return environment_id
     raise UnauthorizedError("signature does not match")
 

@@ -1,5 +1,6 @@
 """Environments and their API keys. Keys are stored as SHA-256 hashes; the stored hash is compared
-in constant time, and a found key is cached per container for a short while."""
+in constant time, and a found key is cached per container for a short while. Each key item also
+holds the key encrypted with KMS: SuprSend's HMAC secret, which lives and dies with its key."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from clarion import aws
 from clarion.clock import now_iso
 from clarion.config import settings
+from clarion.model.identifiers import check_environment_id
 from clarion.store import items, keys
 
 if TYPE_CHECKING:
@@ -43,15 +46,63 @@ def environment_for_key(api_key: str, client: DynamoDBClient | None = None) -> s
     return environment_id
 
 
+class EnvironmentExistsError(Exception):
+    def __init__(self, environment_id: str) -> None:
+        super().__init__(f"environment {environment_id!r} exists")
+
+
+class EnvironmentNotFoundError(Exception):
+    def __init__(self, environment_id: str) -> None:
+        super().__init__(f"no environment {environment_id!r}")
+
+
+class KeyInUseError(Exception):
+    def __init__(self, environment_id: str) -> None:
+        super().__init__(f"this API key belongs to environment {environment_id!r}")
+
+
 def create_environment(
-    environment_id: str, api_key: str, allow_loopback_urls: bool = False, client: DynamoDBClient | None = None
+    environment_id: str,
+    api_key: str,
+    allow_loopback_urls: bool | None = None,
+    *,
+    force: bool = False,
+    client: DynamoDBClient | None = None,
 ) -> None:
-    """Create (or re-key) an environment with this API key. Idempotent: seeding twice is harmless."""
+    """Create an environment with this API key; an existing one is refused (EnvironmentExistsError)
+    unless `force`, which adds the key and sets only what is given here: limits, older keys and
+    everything else stay. Seeding with the same key twice is harmless."""
+    check_environment_id(environment_id)
     client = client or aws.dynamodb()
-    environment = items.item(keys.environment(environment_id), name=environment_id)
-    environment["allowLoopbackUrls"] = {"BOOL": allow_loopback_urls}
-    client.put_item(TableName=settings().table_name, Item=environment)
+    loopback = (
+        ":loopback" if allow_loopback_urls is not None else "if_not_exists(allowLoopbackUrls, :loopback)"
+    )
+    update: dict[str, Any] = {
+        "TableName": settings().table_name,
+        "Key": items.key(keys.environment(environment_id)),
+        "UpdateExpression": f"SET #name = :name, allowLoopbackUrls = {loopback}, "
+        "createdAt = if_not_exists(createdAt, :now)",
+        "ExpressionAttributeNames": {"#name": "name"},
+        "ExpressionAttributeValues": {
+            ":name": items.s(environment_id),
+            ":loopback": {"BOOL": bool(allow_loopback_urls)},
+            ":now": items.s(now_iso()),
+        },
+    }
+    if not force:
+        update["ConditionExpression"] = "attribute_not_exists(pk)"
+    try:
+        client.update_item(**update)
+    except client.exceptions.ConditionalCheckFailedException as error:
+        raise EnvironmentExistsError(environment_id) from error
+    _environments.pop(environment_id, None)
     add_key(environment_id, api_key, client)
+
+
+def exists(environment_id: str, client: DynamoDBClient | None = None) -> bool:
+    client = client or aws.dynamodb()
+    key = items.key(keys.environment(environment_id))
+    return "Item" in client.get_item(TableName=settings().table_name, Key=key, ConsistentRead=True)
 
 
 def new_api_key() -> str:
@@ -59,49 +110,69 @@ def new_api_key() -> str:
 
 
 def add_key(environment_id: str, api_key: str, client: DynamoDBClient | None = None) -> str:
-    """Store the key's hash (for lookups) and make it the environment's HMAC secret, encrypted
-    with KMS when a secrets key is configured. Returns the hash."""
+    """Store the key's hash (for lookups) and, encrypted with KMS when a secrets key is
+    configured, the key itself on the same item: it is an HMAC secret for exactly as long as the
+    key exists. Adding a key the environment already has again is harmless; a key of another
+    environment is refused (KeyInUseError). Returns the hash."""
+    check_environment_id(environment_id)
     client = client or aws.dynamodb()
     key_hash = hash_api_key(api_key)
     item = items.item(
         keys.api_key(key_hash), keyHash=key_hash, environmentId=environment_id, createdAt=now_iso()
     )
     item |= {"gsi1pk": items.s(keys.api_key_list(environment_id)), "gsi1sk": items.s(key_hash)}
-    client.put_item(TableName=settings().table_name, Item=item)
     if settings().secrets_key_id:
         ciphertext = aws.kms().encrypt(
             KeyId=settings().secrets_key_id,
             Plaintext=api_key.encode(),
-            EncryptionContext={"environment": environment_id},
+            EncryptionContext=_encryption_context(environment_id, key_hash),
         )["CiphertextBlob"]
-        client.update_item(
+        item["secretCiphertext"] = {"B": ciphertext}
+    try:
+        client.put_item(
             TableName=settings().table_name,
-            Key=items.key(keys.environment(environment_id)),
-            UpdateExpression="SET secretCiphertext = :secret",
-            ExpressionAttributeValues={":secret": {"B": ciphertext}},
+            Item=item,
+            ConditionExpression="attribute_not_exists(pk) OR environmentId = :environment",
+            ExpressionAttributeValues={":environment": items.s(environment_id)},
         )
-    _environments.pop(environment_id, None)
+    except client.exceptions.ConditionalCheckFailedException as error:
+        owner = client.get_item(TableName=settings().table_name, Key=items.key(keys.api_key(key_hash)))
+        raise KeyInUseError(items.string(owner.get("Item") or {}, "environmentId") or "?") from error
+    _signing_keys.pop(environment_id, None)
     return key_hash
 
 
 def list_keys(environment_id: str, client: DynamoDBClient | None = None) -> list[dict[str, str]]:
-    """The environment's keys as {keyHash, createdAt}: hashes only, a key is never stored."""
-    client = client or aws.dynamodb()
-    answer = client.query(
-        TableName=settings().table_name,
-        IndexName="gsi1",
-        KeyConditionExpression="gsi1pk = :pk",
-        ExpressionAttributeValues={":pk": items.s(keys.api_key_list(environment_id))},
-    )
+    """The environment's keys as {keyHash, createdAt}, newest first: hashes only, a key is never
+    stored in the clear."""
     return [
         {"keyHash": items.string(raw, "keyHash") or "", "createdAt": items.string(raw, "createdAt") or ""}
-        for raw in answer["Items"]
+        for raw in _key_items(environment_id, client)
     ]
 
 
+def _key_items(environment_id: str, client: DynamoDBClient | None = None) -> list[dict[str, Any]]:
+    client = client or aws.dynamodb()
+    found: list[dict[str, Any]] = []
+    query: dict[str, Any] = {
+        "TableName": settings().table_name,
+        "IndexName": "gsi1",
+        "KeyConditionExpression": "gsi1pk = :pk",
+        "ExpressionAttributeValues": {":pk": items.s(keys.api_key_list(environment_id))},
+    }
+    while True:
+        answer = client.query(**query)
+        found += answer["Items"]
+        if "LastEvaluatedKey" not in answer:
+            break
+        query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    return sorted(found, key=lambda raw: items.string(raw, "createdAt") or "", reverse=True)
+
+
 def revoke_key(environment_id: str, key_hash_prefix: str, client: DynamoDBClient | None = None) -> list[str]:
-    """Delete the environment's keys whose hash starts with the prefix (at least 8 characters).
-    Containers that cached the key stop accepting it within auth_cache_seconds."""
+    """Delete the environment's keys whose hash starts with the prefix (at least 8 characters),
+    and with each its HMAC secret. Containers that cached the key, or the environment's signing
+    keys, stop accepting it within auth_cache_seconds."""
     if len(key_hash_prefix) < 8:
         raise ValueError("give at least 8 characters of the key's hash")
     client = client or aws.dynamodb()
@@ -111,26 +182,60 @@ def revoke_key(environment_id: str, key_hash_prefix: str, client: DynamoDBClient
     for key_hash in revoked:
         client.delete_item(TableName=settings().table_name, Key=items.key(keys.api_key(key_hash)))
         _cache.pop(key_hash, None)
+        _secrets.pop(key_hash, None)
+    _signing_keys.pop(environment_id, None)
     return revoked
 
 
-_secrets: dict[str, tuple[float, str | None]] = {}
+def _encryption_context(environment_id: str, key_hash: str) -> dict[str, str]:
+    return {"environment": environment_id, "keyHash": key_hash}
 
 
-def hmac_secret(environment_id: str) -> str | None:
-    """The environment's HMAC secret (its newest API key), decrypted; cached per container."""
+# environment -> (expiry, [(key hash, ciphertext or None)]) of its live keys, newest first
+_signing_keys: dict[str, tuple[float, list[tuple[str, bytes | None]]]] = {}
+_secrets: dict[str, str] = {}  # key hash -> the key, decrypted once per container
+
+
+def hmac_secrets(environment_id: str) -> Iterator[str]:
+    """The secrets a SuprSend signature of this environment may be made with: each of its live API
+    keys, newest first, decrypted lazily (once per key and container). Which keys are live is
+    cached for auth_cache_seconds, the bound ApiKey/Bearer lookups have: a revoked key stops
+    signing when it stops authenticating."""
     now = time.monotonic()
-    cached = _secrets.get(environment_id)
-    if cached and cached[0] > now:
-        return cached[1]
+    cached = _signing_keys.get(environment_id)
+    if cached is None or cached[0] <= now:
+        live = [
+            (items.string(raw, "keyHash") or "", raw.get("secretCiphertext", {}).get("B"))
+            for raw in _key_items(environment_id)
+        ]
+        cached = (now + settings().auth_cache_seconds, live)
+        _signing_keys[environment_id] = cached
+    without_own_secret = set()
+    for key_hash, ciphertext in cached[1]:
+        if ciphertext is None:
+            without_own_secret.add(key_hash)
+        else:
+            yield _decrypted(key_hash, ciphertext, _encryption_context(environment_id, key_hash))
+    if without_own_secret:
+        yield from _legacy_secret(environment_id, without_own_secret)
+
+
+def _legacy_secret(environment_id: str, live_hashes: set[str]) -> Iterator[str]:
+    """Keys added before secrets moved onto key items: the environment item holds the newest
+    one's ciphertext, trusted only while a live key hashes to it."""
     ciphertext = _environment_item(environment_id).get("secretCiphertext", {}).get("B")
-    secret = None
     if ciphertext:
-        plaintext = aws.kms().decrypt(
-            CiphertextBlob=ciphertext, EncryptionContext={"environment": environment_id}
-        )
-        secret = plaintext["Plaintext"].decode()
-    _secrets[environment_id] = (now + settings().auth_cache_seconds, secret)
+        cache_key = "ENV#" + hashlib.sha256(ciphertext).hexdigest()
+        secret = _decrypted(cache_key, ciphertext, {"environment": environment_id})
+        if hash_api_key(secret) in live_hashes:
+            yield secret
+
+
+def _decrypted(cache_key: str, ciphertext: bytes, context: dict[str, str]) -> str:
+    secret = _secrets.get(cache_key)
+    if secret is None:
+        plaintext = aws.kms().decrypt(CiphertextBlob=ciphertext, EncryptionContext=context)
+        secret = _secrets[cache_key] = plaintext["Plaintext"].decode()
     return secret
 
 
@@ -171,17 +276,24 @@ def allows_loopback_urls(environment_id: str) -> bool:
 
 
 def set_rate_limit(environment_id: str, limit: RateLimit, client: DynamoDBClient | None = None) -> None:
+    """Set an existing environment's limit (EnvironmentNotFoundError otherwise)."""
+    check_environment_id(environment_id)
     client = client or aws.dynamodb()
-    client.update_item(
-        TableName=settings().table_name,
-        Key=items.key(keys.environment(environment_id)),
-        UpdateExpression="SET ratePerSecond = :rate, rateBurst = :burst",
-        ExpressionAttributeValues={":rate": items.n(limit.per_second), ":burst": items.n(limit.burst)},
-    )
+    try:
+        client.update_item(
+            TableName=settings().table_name,
+            Key=items.key(keys.environment(environment_id)),
+            UpdateExpression="SET ratePerSecond = :rate, rateBurst = :burst",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":rate": items.n(limit.per_second), ":burst": items.n(limit.burst)},
+        )
+    except client.exceptions.ConditionalCheckFailedException as error:
+        raise EnvironmentNotFoundError(environment_id) from error
     _environments.pop(environment_id, None)
 
 
 def forget_cached_keys() -> None:
     _cache.clear()
     _environments.clear()
+    _signing_keys.clear()
     _secrets.clear()

@@ -6,6 +6,7 @@ environment id, so no query can cross environments.
 | API key hash -> environment (cached); env's keys  | APIKEY#<sha256>             | APIKEY                   | ENV#<env>#KEYS / <sha256>        |
 | environment (and its rate limits)                 | ENV#<env>                   | ENV                      |                                  |
 | rate-limit bucket per environment                 | ENV#<env>                   | RATE                     |                                  |
+| HMAC signature used once (TTL: its Date window)   | ENV#<env>#SIG#<signature>   | SIG                      |                                  |
 | numeric id counters (workflow triggerId)          | ENV#<env>                   | COUNTER#<name>           |                                  |
 | workflow by id; list workflows                    | ENV#<env>#WF#<id>           | WF                       | ENV#<env>#WFS / <id>             |
 | workflow by numeric triggerId                     | ENV#<env>#WFTRIGGER#<n>     | WF                       |                                  |
@@ -19,6 +20,9 @@ environment id, so no query can cross environments.
 | claim per (transaction, recipient, step) = message| ENV#<env>#TX#<tx>           | MSG#<subscriber>#<step>  | ENV#<env>#FEED#<sub> / <ts>#<tx>  |
 | digest bucket per (subscriber, workflow, step,    | ENV#<env>#DIGEST#<wf>#<sub> | W#<start>#P#<page>#...   |                                  |
 |   digest key value, window): one item per page    |                             |   (in full below)        |                                  |
+
+Environment ids match clarion.model.identifiers.ENVIRONMENT_ID_PATTERN (no '#'), so the
+`ENV#<env>#` prefix is the environment's alone.
 
 A digest bucket's sk is W#<windowStart:012d>#P#<page:03d>#S#<stepId>#K#<digest key value>
 (H#<sha256 of the value> for values over 256 bytes). Workflow and step ids cannot contain '#',
@@ -55,6 +59,10 @@ def environment(environment_id: str) -> Key:
 
 def rate_bucket(environment_id: str) -> Key:
     return {"pk": _env(environment_id), "sk": "RATE"}
+
+
+def signature(environment_id: str, signature: str) -> Key:
+    return {"pk": f"{_env(environment_id)}#SIG#{signature}", "sk": "SIG"}
 
 
 def counter(environment_id: str, name: str) -> Key:
