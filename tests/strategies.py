@@ -22,8 +22,14 @@ not_objects = scalars | st.lists(json_values, max_size=3)
 not_strings = st.none() | st.booleans() | st.integers() | st.lists(scalars, max_size=2) | json_objects
 
 
+_ID_CHARACTERS = st.characters(exclude_categories=("Cc", "Cs"))  # ids refuse NUL and control characters
+CONTROL_CHARACTER_IDS = st.sampled_from(["a\x00b", "\x00", "line\nbreak", "tab\t", "del\x7f", "c1\x85"])
+
+
 def ids(max_size: int = 256) -> st.SearchStrategy[str]:
-    return st.text(min_size=1, max_size=min(max_size, 40)) | st.text(min_size=max_size, max_size=max_size)
+    return st.text(_ID_CHARACTERS, min_size=1, max_size=min(max_size, 40)) | st.text(
+        _ID_CHARACTERS, min_size=max_size, max_size=max_size
+    )
 
 
 # --- Novu -------------------------------------------------------------------------------------
@@ -88,6 +94,7 @@ def _broken_in_one_field(
 novu_breakages: dict[str, st.SearchStrategy[Any]] = {
     "name": st.just(MISSING)
     | st.just("")
+    | CONTROL_CHARACTER_IDS
     | st.text(min_size=129, max_size=140)
     | not_strings.filter(lambda v: not isinstance(v, str)),
     "to": st.just(MISSING)
@@ -98,11 +105,17 @@ novu_breakages: dict[str, st.SearchStrategy[Any]] = {
     | st.booleans()
     | st.lists(
         st.just("") | st.just({"subscriberId": ""}) | st.just({"type": "Topic"}), min_size=1, max_size=3
-    ),
+    )
+    | st.lists(CONTROL_CHARACTER_IDS | CONTROL_CHARACTER_IDS.map(lambda i: {"subscriberId": i}), min_size=1),
     "payload": not_objects,
     "overrides": not_objects,
     "actor": st.just("") | st.integers() | st.lists(scalars, min_size=1, max_size=2) | st.just({"x": 1}),
-    "tenant": st.just("") | st.integers() | st.booleans() | st.lists(scalars, max_size=2),
+    "tenant": st.just("")
+    | st.integers()
+    | st.booleans()
+    | st.lists(scalars, max_size=2)
+    | CONTROL_CHARACTER_IDS
+    | CONTROL_CHARACTER_IDS.map(lambda i: {"identifier": i}),
     "transactionId": st.just("") | st.text(min_size=257, max_size=260) | st.integers() | st.lists(scalars),
     "bridgeUrl": st.integers() | st.lists(scalars, min_size=1, max_size=2) | json_objects,
 }
@@ -144,17 +157,22 @@ suprsend_records = st.fixed_dictionaries(
 suprsend_breakages: dict[str, st.SearchStrategy[Any]] = {
     "workflow": st.just(MISSING)
     | st.just("")
+    | CONTROL_CHARACTER_IDS
     | st.text(min_size=129, max_size=130)
     | not_strings.filter(lambda v: not isinstance(v, str)),
     "recipients": st.just(MISSING)
     | st.just([])
     | st.lists(st.just("u"), min_size=101, max_size=101)
     | st.lists(st.just("") | st.just({"$email": ["a@example.com"]}), min_size=1, max_size=2)
+    | st.lists(CONTROL_CHARACTER_IDS | CONTROL_CHARACTER_IDS.map(lambda i: {"distinct_id": i}), min_size=1)
     | not_objects.filter(lambda v: not isinstance(v, list)),
     "data": not_objects
     | st.just({"$attachments": "not a list"})
     | st.just({"$attachments": [{"url": "ftp://x"}]}),
-    "tenant_id": st.just("") | st.integers() | st.lists(scalars, min_size=1, max_size=2),
+    "tenant_id": st.just("")
+    | st.integers()
+    | st.lists(scalars, min_size=1, max_size=2)
+    | CONTROL_CHARACTER_IDS,
     "$idempotency_key": st.just("") | st.text(min_size=256, max_size=260) | st.integers(),
     "actor": st.just("") | st.integers() | st.just({"plan": "pro"}),
 }

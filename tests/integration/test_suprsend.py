@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from email.utils import formatdate
 from typing import Any
 
@@ -155,7 +156,8 @@ def test_hmac_signature_with_a_fresh_date_is_accepted(cloud: Cloud) -> None:
     assert signed(cloud, body, formatdate(usegmt=True), secret="not-the-secret")[0] == 401
     assert signed(cloud, body, formatdate(timeval=0, usegmt=True))[0] == 401  # 1970: outside five minutes
     tampered = json.dumps(record(distinct_id="mallory")).encode()
-    status = signed(cloud, body, formatdate(usegmt=True))[0]
+    # A different Date than the first request's: the same signature twice is a replay.
+    status = signed(cloud, body, formatdate(time.time() - 30, usegmt=True))[0]
     request = SignedRequest(
         "POST", ("/trigger/",), "", body, "application/json; charset=utf-8", formatdate(usegmt=True)
     )

@@ -4,7 +4,6 @@ page, preferences, channel credentials; and the in-app feed."""
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -12,6 +11,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, Field, ValidationError
 
 from clarion.api.errors import BadRequestError, ConflictError, NotFoundError, field_errors
+from clarion.api.paths import path_id
 from clarion.clock import now_iso
 from clarion.model.subscriber import (
     PreferencesPatch,
@@ -110,7 +110,7 @@ def list_subscribers(
 
 @router.get("/v1/subscribers/<subscriber_id>")
 def get_subscriber(subscriber_id: str) -> dict[str, Any]:
-    subscriber_id = unquote(subscriber_id)  # REST APIs pass the path percent-encoded
+    subscriber_id = path_id(subscriber_id, "subscriberId")
     stored = subscribers.get(router.context["environment_id"], subscriber_id)
     if stored is None:
         raise _not_found(subscriber_id)
@@ -119,7 +119,7 @@ def get_subscriber(subscriber_id: str) -> dict[str, Any]:
 
 @router.put("/v1/subscribers/<subscriber_id>")
 def update_subscriber(subscriber_id: str, changes: SubscriberChanges) -> dict[str, Any]:
-    subscriber_id = unquote(subscriber_id)  # REST APIs pass the path percent-encoded
+    subscriber_id = path_id(subscriber_id, "subscriberId")
 
     def change(current: dict[str, Any]) -> dict[str, Any]:
         return subscribers.apply_changes(current, subscriber_id, changes, now_iso())
@@ -129,7 +129,7 @@ def update_subscriber(subscriber_id: str, changes: SubscriberChanges) -> dict[st
 
 @router.delete("/v1/subscribers/<subscriber_id>")
 def delete_subscriber(subscriber_id: str) -> dict[str, Any]:
-    subscriber_id = unquote(subscriber_id)  # REST APIs pass the path percent-encoded
+    subscriber_id = path_id(subscriber_id, "subscriberId")
     if not subscribers.delete(router.context["environment_id"], subscriber_id):
         raise _not_found(subscriber_id)
     return {"data": {"acknowledged": True, "status": "deleted"}}
@@ -137,7 +137,7 @@ def delete_subscriber(subscriber_id: str) -> dict[str, Any]:
 
 @router.patch("/v1/subscribers/<subscriber_id>/preferences")
 def update_preferences(subscriber_id: str, patch: PreferencesPatch) -> dict[str, Any]:
-    subscriber_id = unquote(subscriber_id)  # REST APIs pass the path percent-encoded
+    subscriber_id = path_id(subscriber_id, "subscriberId")
     environment_id = router.context["environment_id"]
     if patch.workflows:
         found = workflows.get_many(environment_id, set(patch.workflows))
@@ -153,7 +153,7 @@ def update_preferences(subscriber_id: str, patch: PreferencesPatch) -> dict[str,
 
 @router.put("/v1/subscribers/<subscriber_id>/credentials")
 def update_credentials(subscriber_id: str, channel: SubscriberChannel) -> dict[str, Any]:
-    subscriber_id = unquote(subscriber_id)  # REST APIs pass the path percent-encoded
+    subscriber_id = path_id(subscriber_id, "subscriberId")
 
     def change(current: dict[str, Any]) -> dict[str, Any]:
         return current | {"channels": merge_channels(current.get("channels") or [], [channel])}
@@ -172,7 +172,7 @@ class MarkAs(BaseModel):
 def mark_messages(subscriber_id: str, body: MarkAs) -> dict[str, Any]:
     environment_id = router.context["environment_id"]
     ids = [body.messageId] if isinstance(body.messageId, str) else body.messageId
-    subscriber_id = unquote(subscriber_id)
+    subscriber_id = path_id(subscriber_id, "subscriberId")
     missing = [
         i
         for i in ids
@@ -185,5 +185,5 @@ def mark_messages(subscriber_id: str, body: MarkAs) -> dict[str, Any]:
 
 @router.get("/v1/subscribers/<subscriber_id>/notifications/feed")
 def feed(subscriber_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 50) -> dict[str, Any]:
-    subscriber_id = unquote(subscriber_id)  # REST APIs pass the path percent-encoded
+    subscriber_id = path_id(subscriber_id, "subscriberId")
     return {"data": messages.feed(router.context["environment_id"], subscriber_id, limit)}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -11,12 +10,14 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, Field
 
 from clarion.api.errors import BadRequestError, ConflictError, NotFoundError
+from clarion.api.paths import path_id
 from clarion.clock import now_iso
+from clarion.model.identifiers import TenantId
 from clarion.store import tenants
 
 router = APIGatewayRouter()
 
-TenantIdentifier = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\s/#]+$")]
+TenantIdentifier = Annotated[TenantId, Field(pattern=r"^[^\s/#]+$")]
 
 
 class TenantCreate(BaseModel):
@@ -64,7 +65,7 @@ def list_tenants(
 
 @router.get("/v1/tenants/<identifier>")
 def get_tenant(identifier: str) -> dict[str, Any]:
-    identifier = unquote(identifier)  # REST APIs pass the path percent-encoded
+    identifier = path_id(identifier, "identifier")
     tenant = tenants.get(router.context["environment_id"], identifier)
     if tenant is None:
         raise _not_found(identifier)
@@ -73,7 +74,7 @@ def get_tenant(identifier: str) -> dict[str, Any]:
 
 @router.patch("/v1/tenants/<identifier>")
 def update_tenant(identifier: str, changes: TenantChanges) -> dict[str, Any]:
-    identifier = unquote(identifier)  # REST APIs pass the path percent-encoded
+    identifier = path_id(identifier, "identifier")
     environment_id = router.context["environment_id"]
     now = now_iso()
     if changes.identifier is not None and changes.identifier != identifier:
@@ -92,7 +93,7 @@ def update_tenant(identifier: str, changes: TenantChanges) -> dict[str, Any]:
 
 @router.delete("/v1/tenants/<identifier>")
 def delete_tenant(identifier: str) -> Response[None]:
-    identifier = unquote(identifier)  # REST APIs pass the path percent-encoded
+    identifier = path_id(identifier, "identifier")
     if not tenants.delete(router.context["environment_id"], identifier):
         raise _not_found(identifier)
     return Response(status_code=204, body=None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -11,8 +10,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, Field
 
 from clarion.api.errors import BadRequestError, ConflictError, NotFoundError
+from clarion.api.paths import path_id
 from clarion.clock import now_iso
-from clarion.model.trigger import SubscriberId
+from clarion.model.identifiers import SubscriberId
 from clarion.store import subscribers, topics
 
 router = APIGatewayRouter()
@@ -63,14 +63,14 @@ def list_topics(
 
 @router.get("/v1/topics/<topic_key>")
 def get_topic(topic_key: str) -> dict[str, Any]:
-    topic_key = unquote(topic_key)  # REST APIs pass the path percent-encoded
+    topic_key = path_id(topic_key, "key")
     return {"data": _topic(topic_key)}
 
 
 @router.post("/v1/topics/<topic_key>/subscribers")
 def add_members(topic_key: str, members: TopicMembers) -> dict[str, Any]:
     """Novu's answer: the ids added, and those that are not subscribers of this environment."""
-    topic_key = unquote(topic_key)  # REST APIs pass the path percent-encoded
+    topic_key = path_id(topic_key, "key")
     environment_id = router.context["environment_id"]
     _topic(topic_key)
     wanted = list(dict.fromkeys(members.subscribers))
@@ -91,7 +91,7 @@ def list_members(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> dict[str, Any]:
-    topic_key = unquote(topic_key)  # REST APIs pass the path percent-encoded
+    topic_key = path_id(topic_key, "key")
     _topic(topic_key)
     try:
         page, next_cursor = topics.members_page(router.context["environment_id"], topic_key, limit, cursor)
@@ -108,12 +108,12 @@ def _remove(topic_key: str, members: TopicMembers) -> Response[None]:
 
 @router.delete("/v1/topics/<topic_key>/subscribers")
 def remove_members(topic_key: str, members: TopicMembers) -> Response[None]:
-    topic_key = unquote(topic_key)  # REST APIs pass the path percent-encoded
+    topic_key = path_id(topic_key, "key")
     return _remove(topic_key, members)
 
 
 @router.post("/v1/topics/<topic_key>/subscribers/removal")
 def remove_members_novu(topic_key: str, members: TopicMembers) -> Response[None]:
     """Novu's spelling of the removal."""
-    topic_key = unquote(topic_key)  # REST APIs pass the path percent-encoded
+    topic_key = path_id(topic_key, "key")
     return _remove(topic_key, members)

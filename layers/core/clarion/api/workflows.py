@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from clarion.api.errors import BadRequestError, ConflictError, NotFoundError
+from clarion.api.paths import path_id
 from clarion.model import Step, Workflow
 from clarion.store import workflows
 
@@ -46,7 +46,7 @@ def list_workflows() -> dict[str, Any]:
 
 @router.get("/v1/workflows/<workflow_id>")
 def get_workflow(workflow_id: str) -> dict[str, Any]:
-    workflow_id = unquote(workflow_id)  # REST APIs pass the path percent-encoded
+    workflow_id = path_id(workflow_id, "workflowId")
     workflow = workflows.get(router.context["environment_id"], workflow_id)
     if workflow is None:
         raise NotFoundError(f"workflowId: workflow '{workflow_id}' not found")
@@ -55,7 +55,7 @@ def get_workflow(workflow_id: str) -> dict[str, Any]:
 
 @router.put("/v1/workflows/<workflow_id>")
 def replace_workflow(workflow_id: str, changes: WorkflowChanges) -> dict[str, Any]:
-    workflow_id = unquote(workflow_id)  # REST APIs pass the path percent-encoded
+    workflow_id = path_id(workflow_id, "workflowId")
     environment_id = router.context["environment_id"]
     if changes.workflow_id is not None and changes.workflow_id != workflow_id:
         raise BadRequestError(
@@ -79,7 +79,7 @@ def replace_workflow(workflow_id: str, changes: WorkflowChanges) -> dict[str, An
 
 @router.delete("/v1/workflows/<workflow_id>")
 def delete_workflow(workflow_id: str) -> dict[str, Any]:
-    workflow_id = unquote(workflow_id)  # REST APIs pass the path percent-encoded
+    workflow_id = path_id(workflow_id, "workflowId")
     if not workflows.delete(router.context["environment_id"], workflow_id):
         raise NotFoundError(f"workflowId: workflow '{workflow_id}' not found")
     return {"data": True}

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from clarion.api.errors import field_errors
 from clarion.ids import generated_transaction_id
 from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TopicRef, TriggerRecord
+from clarion.model.identifiers import SubscriberId, TenantId, TopicKey, WorkflowName
 from clarion.model.trigger import Recipient
 
 MAX_BULK_EVENTS = 100
@@ -18,7 +19,7 @@ VALIDATION_ERROR = "validation_error"
 class NovuSubscriber(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    subscriberId: Annotated[str, Field(min_length=1, max_length=256)]
+    subscriberId: SubscriberId
     email: str | None = None
     firstName: str | None = None
     lastName: str | None = None
@@ -46,11 +47,18 @@ class NovuSubscriber(BaseModel):
 
 class NovuTopic(BaseModel):
     type: Literal["Topic"]
-    topicKey: Annotated[str, Field(min_length=1, max_length=256)]
+    topicKey: TopicKey
 
 
-SubscriberIdString = Annotated[str, Field(min_length=1, max_length=256)]
-NovuRecipient = SubscriberIdString | NovuTopic | NovuSubscriber
+class NovuTenant(BaseModel):
+    """A tenant inline (identifier, name, data): upserted by the worker; other keys are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    identifier: TenantId | None = None
+
+
+NovuRecipient = SubscriberId | NovuTopic | NovuSubscriber
 
 
 class NovuTriggerEvent(BaseModel):
@@ -58,12 +66,12 @@ class NovuTriggerEvent(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    name: Annotated[str, Field(min_length=1, max_length=128)]
+    name: WorkflowName
     to: NovuRecipient | Annotated[list[NovuRecipient], Field(min_length=1, max_length=100)]
     payload: dict[str, Any] = Field(default_factory=dict)
     overrides: dict[str, Any] = Field(default_factory=dict)
-    actor: SubscriberIdString | NovuSubscriber | None = None
-    tenant: SubscriberIdString | dict[str, Any] | None = None
+    actor: SubscriberId | NovuSubscriber | None = None
+    tenant: TenantId | NovuTenant | None = None
     transactionId: Annotated[str, Field(min_length=1, max_length=256)] | None = None
     bridgeUrl: str | None = None
 
@@ -115,7 +123,13 @@ def parse_event(
             if isinstance(event.actor, str)
             else event.actor.to_profile()
         )
-    tenant = {"identifier": event.tenant} if isinstance(event.tenant, str) else event.tenant
+    tenant = (
+        {"identifier": event.tenant}
+        if isinstance(event.tenant, str)
+        else event.tenant.model_dump(exclude_none=True)
+        if event.tenant
+        else None
+    )
     return TriggerRecord(
         environment_id=environment_id,
         bulk_id=bulk_id,

@@ -20,6 +20,7 @@ from clarion.api.errors import field_errors
 from clarion.ids import generated_transaction_id, new_id
 from clarion.intake.accept import TRANSACTION_REUSED, WORKFLOW_NOT_FOUND
 from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TriggerRecord
+from clarion.model.identifiers import SubscriberId, TenantId, WorkflowName
 
 MAX_RECORDS = 100
 MAX_BODY_BYTES = 800 * 1024
@@ -49,7 +50,7 @@ class Recipient(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
-    distinct_id: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    distinct_id: SubscriberId | None = None
     is_transient: bool = False
     email: Strings | None = Field(default=None, alias="$email")
     sms: Strings | None = Field(default=None, alias="$sms")
@@ -124,14 +125,11 @@ class Attachment(BaseModel):
 class WorkflowTrigger(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    workflow: Annotated[str, Field(min_length=1, max_length=128)]
-    recipients: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=256)] | Recipient],
-        Field(min_length=1, max_length=100),
-    ]
-    actor: Annotated[str, Field(min_length=1, max_length=256)] | Recipient | None = None
+    workflow: WorkflowName
+    recipients: Annotated[list[SubscriberId | Recipient], Field(min_length=1, max_length=100)]
+    actor: SubscriberId | Recipient | None = None
     data: dict[str, Any] = Field(default_factory=dict)
-    tenant_id: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    tenant_id: TenantId | None = None
     idempotency_key: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
         default=None, alias="$idempotency_key"
     )

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clarion.model.trigger import SubscriberId
+from clarion.model.identifiers import SubscriberId, WorkflowName
 
 PreferenceChannel = Literal["in_app", "email", "sms", "chat", "push"]
 
@@ -72,9 +72,7 @@ class PreferencesPatch(BaseModel):
     """`{channels: {sms: false}, workflows: {<workflowId>: {email: false}}}`, merged into what is stored."""
 
     channels: dict[PreferenceChannel, bool] = Field(default_factory=dict)
-    workflows: dict[Annotated[str, Field(min_length=1, max_length=128)], dict[PreferenceChannel, bool]] = (
-        Field(default_factory=dict, max_length=200)
-    )
+    workflows: dict[WorkflowName, dict[PreferenceChannel, bool]] = Field(default_factory=dict, max_length=200)
 
 
 def merge_channels(current: list[dict[str, Any]], changes: list[SubscriberChannel]) -> list[dict[str, Any]]:
