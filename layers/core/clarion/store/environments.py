@@ -200,7 +200,8 @@ def hmac_secrets(environment_id: str) -> Iterator[str]:
     """The secrets a SuprSend signature of this environment may be made with: each of its live API
     keys, newest first, decrypted lazily (once per key and container). Which keys are live is
     cached for auth_cache_seconds, the bound ApiKey/Bearer lookups have: a revoked key stops
-    signing when it stops authenticating."""
+    signing when it stops authenticating, and a container that cached the list before a rotation
+    takes the new key as a secret within the same bound."""
     now = time.monotonic()
     cached = _signing_keys.get(environment_id)
     if cached is None or cached[0] <= now:

@@ -4,6 +4,7 @@ environment id, so no query can cross environments.
 | access pattern                                   | pk                          | sk                       | gsi1pk / gsi1sk                  |
 |--------------------------------------------------|-----------------------------|--------------------------|----------------------------------|
 | API key hash -> environment (cached); env's keys  | APIKEY#<sha256>             | APIKEY                   | ENV#<env>#KEYS / <sha256>        |
+|   + the key KMS-encrypted: its HMAC secret        |                             |                          |                                  |
 | environment (and its rate limits)                 | ENV#<env>                   | ENV                      |                                  |
 | rate-limit bucket per environment                 | ENV#<env>                   | RATE                     |                                  |
 | HMAC signature used once (TTL: its Date window)   | ENV#<env>#SIG#<signature>   | SIG                      |                                  |
