@@ -28,9 +28,9 @@ def body_routes() -> list[tuple[str, str]]:
     return routes
 
 
-def _body_with(value: str) -> str:
+def _body_with(value: str, *, also_in_data: bool = True) -> str:
     """A body shaped for any route (Novu event, SuprSend record, workflow, subscriber, tenant),
-    with `value`'s JSON text in its payload and its data."""
+    with `value`'s JSON text in its payload (and its data)."""
     body = {
         "name": "welcome",
         "to": "ada",
@@ -41,7 +41,7 @@ def _body_with(value: str) -> str:
         "identifier": "hostile",
         "key": "hostile",
         "payload": {"x": "@value@"},
-        "data": {"x": "@value@"},
+        "data": {"x": "@value@" if also_in_data else "small"},
     }
     return json.dumps(body).replace('"@value@"', value)
 
@@ -54,7 +54,13 @@ CASES: list[tuple[str, str, int, str, str]] = [
     ("NaN", _body_with("NaN"), 400, "payload.x", "NaN is not JSON"),
     ("Infinity", _body_with("Infinity"), 400, "payload.x", "Infinity is not JSON"),
     ("1e400", _body_with("1e400"), 400, "payload.x", "1e400 is beyond the range of a double"),
-    ("a 9 MB body", _body_with(json.dumps("x" * 9_000_000)), 413, "body", "this route accepts"),
+    (
+        "a 9 MB body",
+        _body_with(json.dumps("x" * 9_000_000), also_in_data=False),
+        413,
+        "body",
+        "route accepts",
+    ),
 ]
 NOT_JSON_TYPES = ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded"]
 
@@ -66,7 +72,7 @@ def assert_refused(path: str, status: int, answer: Any, expected: int, field: st
         assert answer["status"] == "fail", answer
         assert says in answer["error"]["message"] and answer["error"]["message"].startswith(f"{field}: ")
         return
-    assert answer["statusCode"] == expected and answer["path"] == path, answer
+    assert answer.get("statusCode") == expected and answer["path"] == path, (path, answer)
     assert answer["message"].startswith(f"{field}: ") and says in answer["message"], answer
     if expected == 400:
         assert [e["field"] for e in answer["errors"]] == [field], answer
