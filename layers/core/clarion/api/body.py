@@ -3,7 +3,7 @@ declare itself to be.
 
 Python's `json.loads` accepts what a hostile client can use to crash a handler later: nesting
 thousands deep (RecursionError), integers of thousands of digits (int() refuses over 4,300),
-`NaN`/`Infinity`/`1e400` (not JSON; stored as nonsense), and lone UTF-16 surrogates such as
+`NaN`/`Infinity`/`1e400` (not JSON: other readers refuse them or read null), and lone UTF-16 surrogates such as
 `"\\ud800"` (no UTF-8 encoding: writing them to SQS or DynamoDB fails). `parse_json` refuses each
 before any route sees it, with a 400 naming the field, and a body over its route's limit with a 413.
 
@@ -35,7 +35,7 @@ MAX_INTEGER_DIGITS = 38
 TRIGGER_MAX_BYTES = 5 * 1024 * 1024
 MANAGEMENT_MAX_BYTES = 256 * 1024
 MANAGEMENT_MAX_STORED_BYTES = 384 * 1024
-SUPRSEND_PATH = "/trigger"
+SUPRSEND_PATH = "/trigger"  # api.suprsend.PATH (which imports this module)
 
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
