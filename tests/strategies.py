@@ -4,6 +4,7 @@ and anything at all. Shared by the dialect properties (unit) and the endpoint pr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -179,3 +180,83 @@ suprsend_breakages: dict[str, st.SearchStrategy[Any]] = {
 
 
 broken_suprsend_records = _broken_in_one_field(suprsend_records, suprsend_breakages)
+
+
+# --- Hostile JSON -----------------------------------------------------------------------------
+# JSON texts, not values: what a hostile or careless client can send that Python's json module
+# would accept (or crash on) and the strict reader (clarion.api.body) refuses with a 4xx.
+
+HOSTILE = "\x00hostile\x00"  # stands in for the hostile text while a body is built as a value
+
+
+def nested(depth: int, opener: str = "[") -> str:
+    """`depth` levels of arrays (`[`) or objects (`{`), innermost empty."""
+    if opener == "[":
+        return "[" * depth + "]" * depth
+    return '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
+
+
+deep_nesting = st.builds(nested, st.integers(65, 12_000), st.sampled_from(["[", "{"]))
+huge_integers = st.builds(
+    lambda sign, digits, first: f"{sign}{first}{'7' * (digits - 1)}",
+    st.sampled_from(["", "-"]),
+    st.integers(39, 6_000),
+    st.sampled_from("123456789"),
+)
+non_finite_numbers = st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1E309", "2e9999"])
+lone_surrogates = st.builds(  # a string holding one unpaired \udXXX escape, among other characters
+    lambda before, code, after: json.dumps(before)[:-1] + f"\\u{code:04x}" + json.dumps(after)[1:],
+    st.text(max_size=5),
+    st.integers(0xD800, 0xDFFF),
+    st.text(max_size=5),
+)
+# Past each route family's limit (api.body): 256 KB management, 800 KB SuprSend, 5 MB triggers,
+# and the issue's 9 MB (under API Gateway's 10 MB, so that it reaches the function).
+oversized_strings = st.sampled_from([300_000, 900_000, 5_300_000, 9_000_000]).map(
+    lambda n: '"' + "x" * n + '"'
+)
+hostile_values = deep_nesting | huge_integers | non_finite_numbers | lone_surrogates
+hostile_or_oversized_values = hostile_values | oversized_strings
+
+# Odd but valid: the strict reader accepts each, as json.loads reads it (61 levels: 64 once put
+# in a body by with_value_at_a_field, at most 3 levels down).
+odd_valid_values = st.sampled_from(
+    [
+        nested(61),
+        nested(61, "{"),
+        "9" * 38,
+        "-" + "9" * 38,
+        "1e308",
+        "-0.0",
+        "1e-400",  # underflows to 0.0: finite
+        json.dumps("\U0001f600"),  # a surrogate pair, escaped as ensure_ascii writes it
+        '"\\\\ud800"',  # an escaped backslash before "ud800": no surrogate at all
+        '"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["',  # brackets in a string
+    ]
+)
+
+
+@st.composite
+def with_value_at_a_field(
+    draw: st.DrawFn, bodies: st.SearchStrategy[Any], values: st.SearchStrategy[str]
+) -> tuple[str, str]:
+    """(JSON text, field): a body of `bodies` with `values`' text put at one of its fields (a
+    top-level field, a new one, or a field nested in an object), and that field's dotted name."""
+    body = draw(bodies)
+    path: list[str] = []
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        path.append("0")
+        holder = body[0] = dict(body[0])
+    elif isinstance(body, dict):
+        holder = body = dict(body)
+    else:
+        return draw(values), "body"
+    key = draw(st.sampled_from([*sorted(holder), "payload", "data", "extra"]))
+    if draw(st.booleans()):
+        holder[key] = {"nested": HOSTILE}
+        path += [key, "nested"]
+    else:
+        holder[key] = HOSTILE
+        path.append(key)
+    text = json.dumps(body).replace(json.dumps(HOSTILE), draw(values), 1)
+    return text, ".".join(path)

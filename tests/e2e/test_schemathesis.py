@@ -10,6 +10,10 @@ fixture-lazy loader fails under pytest 9: `'Function' object has no attribute '_
 a test checks that the stack serves exactly it. The trigger routes read their bodies by hand (the
 dialects validate each record on its own), so the document declares no body for them; here they
 get one, from the dialects' own models, so that their bodies are fuzzed too.
+
+JSON that no schema can describe (nesting thousands deep, integers of thousands of digits,
+NaN/Infinity/1e400, lone surrogates, bodies past each route's limit) is sent as text by the
+hypothesis tests at the end, to every route that reads a body (tests/strategies.py).
 """
 
 from __future__ import annotations
@@ -24,11 +28,22 @@ import requests
 import schemathesis
 from clarion.api.app import app
 from clarion.dialects import novu, suprsend
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 from schemathesis.checks import not_a_server_error
 
 from tests.e2e.conftest import API_KEY, RunningStack
+from tests.hostile_json import body_routes
+from tests.strategies import (
+    hostile_values,
+    json_objects,
+    novu_events,
+    odd_valid_values,
+    oversized_strings,
+    suprsend_records,
+    with_value_at_a_field,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -92,3 +107,40 @@ def test_the_stack_serves_the_document_that_is_fuzzed(stack: RunningStack) -> No
 )
 def test_no_route_answers_5xx_whatever_it_is_sent(case: Any, stack: RunningStack) -> None:
     case.call_and_validate(base_url=stack.url, headers=AUTH, checks=[not_a_server_error], timeout=30)
+
+
+BODY_ROUTES = st.sampled_from(body_routes())
+BODIES = json_objects | novu_events | suprsend_records | st.lists(suprsend_records, min_size=1, max_size=3)
+RAW_JSON = settings(
+    max_examples=EXAMPLES * 4,
+    deadline=None,
+    derandomize=EXAMPLES <= 20,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+)
+
+
+@RAW_JSON
+@given(route=BODY_ROUTES, case=with_value_at_a_field(BODIES, hostile_values))
+def test_hostile_json_on_any_body_route_is_a_4xx_naming_the_field(
+    stack: RunningStack, route: tuple[str, str], case: tuple[str, str]
+) -> None:
+    (method, path), (text, field) = route, case
+
+    answer = stack.call(method, path, data=text.encode(), headers={"Content-Type": "application/json"})
+
+    assert answer.status_code == 400, (method, path, text[:200], answer.text[:300])
+    message = answer.json()["error"]["message"] if path == "/trigger/" else answer.json()["message"]
+    assert message.startswith((f"{field}: ", "body: nested deeper")), (field, message)
+
+
+@RAW_JSON
+@given(route=BODY_ROUTES, case=with_value_at_a_field(BODIES, oversized_strings | odd_valid_values))
+def test_oversized_or_odd_json_on_any_body_route_is_never_a_5xx(
+    stack: RunningStack, route: tuple[str, str], case: tuple[str, str]
+) -> None:
+    (method, path), (text, _) = route, case
+
+    answer = stack.call(method, path, data=text.encode(), headers={"Content-Type": "application/json"})
+
+    assert answer.status_code < 500, (method, path, text[:200], answer.text[:300])

@@ -1,5 +1,7 @@
 """Properties of the trigger endpoints, through the real ApiFunction on moto: every generated
-body is answered 201/207/202 or 4xx, never 5xx, with one answer item per event, in order."""
+body is answered 201/207/202 or 4xx, never 5xx, with one answer item per event, in order.
+Bodies include hostile JSON (deep nesting, huge integers, NaN/Infinity/1e400, lone surrogates)
+and oversized fields, at any field of an event or of the whole body."""
 
 from __future__ import annotations
 
@@ -17,9 +19,11 @@ from tests.integration.conftest import Cloud
 from tests.strategies import (
     broken_novu_events,
     broken_suprsend_records,
+    hostile_or_oversized_values,
     json_values,
     novu_events,
     suprsend_records,
+    with_value_at_a_field,
 )
 
 ENDPOINT = settings(
@@ -47,6 +51,10 @@ novu_bodies = (
     ).map(json.dumps)
     | json_values.map(json.dumps)
     | st.text(max_size=40)
+    | with_value_at_a_field(novu_events, hostile_or_oversized_values).map(lambda c: f'{{"events": [{c[0]}]}}')
+    | with_value_at_a_field(
+        st.fixed_dictionaries({"events": st.lists(novu_event, max_size=3)}), hostile_or_oversized_values
+    ).map(lambda c: c[0])
 )
 suprsend_record = (
     suprsend_records.map(lambda r: {**r, "workflow": "welcome"})
@@ -61,6 +69,9 @@ suprsend_bodies = (
         json.dumps
     )
     | st.text(max_size=40)
+    | with_value_at_a_field(
+        suprsend_records | st.lists(suprsend_records, min_size=1, max_size=3), hostile_or_oversized_values
+    ).map(lambda c: c[0])
 )
 
 

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import pytest
+from clarion.api.body import TRIGGER_MAX_BYTES, parse_json
 from clarion.dialects import novu, suprsend
 from clarion.ids import generated_transaction_id
 from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TopicRef, TriggerRecord
@@ -22,7 +23,9 @@ from tests.strategies import (
     broken_suprsend_records,
     json_values,
     novu_events,
+    odd_valid_values,
     suprsend_records,
+    with_value_at_a_field,
 )
 
 CONTEXT = {
@@ -211,6 +214,30 @@ def test_suprsend_anything_at_all_is_a_record_or_a_refusal_never_an_exception(ra
         assert set(suprsend.record_answer(outcome)) == SUPRSEND_ERROR_KEYS
     else:
         assert isinstance(outcome, TriggerRecord)
+
+
+# --- What the strict JSON reader lets through -------------------------------------------------
+
+
+@PROPERTIES
+@given(
+    novu_case=with_value_at_a_field(novu_events, odd_valid_values),
+    suprsend_case=with_value_at_a_field(suprsend_records, odd_valid_values),
+)
+def test_odd_but_valid_json_becomes_a_record_that_survives_the_queue_or_a_refusal(
+    novu_case: tuple[str, str], suprsend_case: tuple[str, str]
+) -> None:
+    """Nesting 61 deep, 38-digit integers, 1e308, escaped surrogate pairs, brackets in strings:
+    read by api.body as json.loads reads them, then mapped like any other value."""
+    for parse, (text, _) in ((novu.parse_event, novu_case), (suprsend.parse_record, suprsend_case)):
+        outcome = parse(parse_json(text, limit=TRIGGER_MAX_BYTES), **CONTEXT)
+
+        if isinstance(outcome, TriggerRecord):
+            queued = outcome.model_dump_json().encode()  # UTF-8, as SQS takes it
+            assert TriggerRecord.model_validate_json(queued) == outcome
+        else:
+            assert isinstance(outcome, RecordOutcome) and outcome.error
+            json.dumps(outcome.error, allow_nan=False).encode()
 
 
 @pytest.mark.parametrize("dialect", ["novu", "suprsend"])

@@ -26,14 +26,48 @@ from clarion.api import (
     workflows,
 )
 from clarion.api.auth import SignedRequest, environment_for
+from clarion.api.body import declares_json, max_bytes, max_stored_bytes, parse_json
 from clarion.api.errors import ApiError, BadRequestError, field_errors
 from clarion.clock import now_iso
 from clarion.dialects import suprsend as suprsend_dialect
 
-app = APIGatewayRestResolver(enable_validation=True)
+
+def _strict_json(text: str) -> Any:
+    """Every route's body, read by one strict parser (api.body) under its route's size limit."""
+    path = app.current_event.path
+    return parse_json(text, limit=max_bytes(path), stored_limit=max_stored_bytes(path))
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_strict_json)
 app.enable_swagger(path="/swagger", title="Clarion", description="Notification trigger engine")
 
 _PUBLIC_PATHS = ("/v1/health", "/swagger")
+_METHODS_WITH_BODIES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class UnsupportedMediaTypeError(ApiError):
+    status_code = 415
+    error_type = "unsupported_media_type"
+
+
+def _not_json() -> UnsupportedMediaTypeError | None:
+    """One rule for every route: a body sent with a Content-Type that is not JSON is a 415."""
+    event = app.current_event
+    content_type = event.headers.get("content-type")
+    if event.http_method in _METHODS_WITH_BODIES and event.body and not declares_json(content_type):
+        return UnsupportedMediaTypeError(
+            f"Content-Type: send application/json, not {(content_type or '')[:100]}"
+        )
+    return None
+
+
+def require_json(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[dict[str, Any]]:
+    """Routes that read their own bodies (the triggers) and bodies that Powertools' validation
+    parsed as a form (it runs before any middleware) are held to the rule here."""
+    refusal = _not_json()
+    if refusal is not None:
+        raise refusal
+    return next_middleware(app)
 
 
 def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[dict[str, Any]]:
@@ -58,7 +92,7 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
     return next_middleware(app)
 
 
-app.use([authenticate])
+app.use([require_json, authenticate])
 
 
 @app.get("/v1/health")
@@ -120,17 +154,16 @@ def api_error(error: ApiError) -> Response[dict[str, Any]]:
 
 @app.exception_handler(RequestValidationError)
 def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+    """A form or multipart body that failed validation was never JSON: 415, as for any other."""
+    refusal = _not_json()
+    if refusal is not None:
+        return _error(refusal)
     return _error(BadRequestError("Validation failed", field_errors(error.errors())))
-
-
-class UnsupportedMediaTypeError(ApiError):
-    status_code = 415
-    error_type = "unsupported_media_type"
 
 
 @app.exception_handler(RequestUnsupportedContentType)
 def unsupported_content_type(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
-    return _error(UnsupportedMediaTypeError("Content-Type: send application/json"))
+    return _error(_not_json() or UnsupportedMediaTypeError("Content-Type: send application/json"))
 
 
 @app.exception_handler(ValueError)

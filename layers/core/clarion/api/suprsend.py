@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from clarion.api import limits
+from clarion.api.body import parse_json
 from clarion.clock import now_iso
 from clarion.dialects import suprsend
 from clarion.ids import new_id
@@ -30,10 +31,8 @@ def _answer(
 @router.post(PATH)
 def trigger() -> Response[dict[str, Any]]:
     raw = router.current_event.decoded_body or ""
-    if len(raw.encode()) > suprsend.MAX_BODY_BYTES:
-        return _answer(413, suprsend.failure("body: larger than 800 KB", "payload_too_large"))
     try:
-        body = json.loads(raw)
+        body = parse_json(raw, limit=suprsend.MAX_BODY_BYTES)  # its refusals are ApiErrors (api.app)
     except json.JSONDecodeError as error:
         return _answer(400, suprsend.failure(f"body: not valid JSON ({error.msg})", "bad_request"))
     if isinstance(body, dict):
