@@ -14,6 +14,7 @@ import time
 from typing import Annotated, Any
 
 from botocore import xform_name
+from botocore.model import NoShapeFoundError
 from clarion.dialects.novu import MAX_BULK_EVENTS, NovuTriggerEvent
 from clarion_cli.in_process import LambdaContext, api_request, environment, json_answer
 from pydantic import BaseModel, Field
@@ -79,7 +80,7 @@ class _Replay:
             # A recorded error (a conditional write that failed) is replayed as that error.
             try:
                 members = stubber.client.meta.service_model.shape_for(call.error).members
-            except Exception:
+            except NoShapeFoundError:  # an error code the service model does not describe
                 members = {}
             stubber.add_client_error(
                 xform_name(call.operation),

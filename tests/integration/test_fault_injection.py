@@ -40,10 +40,10 @@ from clarion.api import idempotency
 from clarion.engine import run as engine
 from clarion.observability import metrics
 from clarion.store import batches, environments, items
+from clarion_cli import moto_patches
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from tests import moto_speedups
 from tests.faults import AwsFaults, EventSourceMapping, Scripted, WorkerKill
 from tests.integration import conftest
 from tests.integration.conftest import Cloud
@@ -201,7 +201,8 @@ def install(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch, faults: AwsFaults, kill: WorkerKill | None = None
 ) -> Callable[[str, dict[str, Any]], Any]:
     """Faults in place, clients recreated behind them; returns how the harness invokes a function."""
-    moto_speedups.install(monkeypatch)  # moto's costs that grow with the table, made linear
+    # moto's costs that grow with the table, made linear
+    moto_patches.install(moto_patches.LARGE_TABLES, monkeypatch.setattr)
     faults.install(monkeypatch)
     if kill:
         kill.install(monkeypatch)
