@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from clarion_cli.in_process import (
+    BULK_TRIGGER_PATH,
     EMULATOR_ENDPOINTS,
     MOCK_AWS_ENVIRONMENT,
     MOCK_SQS_ENDPOINT,
@@ -27,7 +28,7 @@ from bench.counting import Recorder
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 API_KEY = DEFAULT_API_KEY
-BULK_PATH = "/v1/events/trigger/bulk"
+BULK_PATH = BULK_TRIGGER_PATH
 
 # What every bench process needs: fake credentials, one region, Powertools' tracer and metrics
 # off (no X-Ray daemon, no EMF lines on stdout).

@@ -42,6 +42,7 @@ MOCK_AWS_ENVIRONMENT = {
 }
 EMULATOR_ENDPOINTS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS")
 MOCK_SQS_ENDPOINT = f"https://sqs.{REGION}.amazonaws.com"
+BULK_TRIGGER_PATH = "/v1/events/trigger/bulk"
 
 
 @dataclass
@@ -185,17 +186,15 @@ class InProcessApp:
                 metrics.clear_metrics()  # disabled metrics are never flushed: keep them from piling up
 
     def api(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        key: str | None = DEFAULT_API_KEY,
-        query: dict[str, str] | None = None,
-        raw_body: str | None = None,
-        headers: dict[str, str] | None = None,
+        self, method: str, path: str, body: Any = None, **request: Any
     ) -> tuple[int, dict[str, str], Any]:
-        event = api_request(method, path, body, key=key, query=query, raw_body=raw_body, headers=headers)
-        return json_answer(self.invoke("ApiFunction", event))
+        """The ApiFunction's answer to `api_request(method, path, body, **request)`: status,
+        headers, the body parsed as JSON."""
+        return json_answer(self.invoke("ApiFunction", api_request(method, path, body, **request)))
+
+    def trigger_bulk(self, *events: Any, **request: Any) -> tuple[int, dict[str, str], Any]:
+        """A Novu bulk trigger of `events`."""
+        return self.api("POST", BULK_TRIGGER_PATH, {"events": list(events)}, **request)
 
     # --- the event source mappings ----------------------------------------------------------
     def queue_url(self, logical_id: str) -> str:

@@ -47,6 +47,7 @@ from moto.ses.models import ses_backends
 from tests.faults import AwsFaults, EventSourceMapping, Scripted, WorkerKill
 from tests.integration import conftest
 from tests.integration.conftest import Cloud
+from tests.workflows import email, in_app, workflow
 
 N = int(os.environ.get("CLARION_FAULT_NOTIFICATIONS", "1000"))
 RATE = float(os.environ.get("CLARION_FAULT_RATE", "0.1"))
@@ -65,17 +66,11 @@ MAX_RECEIVES = 5  # template.yaml: maxReceiveCount of both queues
 CLIENT_ATTEMPTS = 30
 ENV = "development"
 
-WORKFLOW = {
-    "workflowId": "receipt",
-    "steps": [
-        {"stepId": "inbox", "type": "in_app", "content": {"body": "Paid {{ payload.amount }}"}},
-        {
-            "stepId": "mail",
-            "type": "email",
-            "content": {"subject": "Receipt", "body": "Paid {{ payload.amount }}"},
-        },
-    ],
-}
+WORKFLOW = workflow(
+    "receipt",
+    in_app("inbox", "Paid {{ payload.amount }}"),
+    email("mail", "Receipt", "Paid {{ payload.amount }}"),
+)
 
 
 def subscriber_id(n: int, hot: set[int]) -> str:
