@@ -281,23 +281,32 @@ def _units(size: int, per: int) -> int:
 # --- moto's backend: table schemas and item images (no API calls) ---------------------------
 
 
-def _table(name: str) -> Any:
-    try:
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.dynamodb.models import dynamodb_backends
+def _backend() -> Any:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
 
-        return dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(name)
-    except Exception:
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
+
+
+def _table(name: str) -> Any:
+    """The table in this process's moto; None when it holds no such table (the calls went to
+    AWS elsewhere: the local stack's emulator, or a deployed stack)."""
+    from moto.dynamodb.exceptions import ResourceNotFoundException
+
+    try:
+        return _backend().get_table(name)
+    except ResourceNotFoundException:
         return None
 
 
 def _image(table_name: str, key: dict[str, Any]) -> dict[str, Any] | None:
-    try:
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.dynamodb.models import dynamodb_backends
+    """The item's image in this process's moto; None when there is no such table, or the key is
+    not the table's (the write itself is then refused, and costs nothing)."""
+    from moto.dynamodb.exceptions import MockValidationException, ResourceNotFoundException
 
-        found = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_item(table_name, key)
-    except Exception:
+    try:
+        found = _backend().get_item(table_name, key)
+    except (ResourceNotFoundException, MockValidationException):
         return None
     return found.to_json()["Attributes"] if found is not None else None
 

@@ -14,20 +14,12 @@ import time
 from typing import Annotated, Any
 
 from botocore import xform_name
+from botocore.model import NoShapeFoundError
 from clarion.dialects.novu import MAX_BULK_EVENTS, NovuTriggerEvent
+from clarion_cli.in_process import LambdaContext, api_request, environment, json_answer
 from pydantic import BaseModel, Field
 
-from bench.cloud import (
-    BASE_ENVIRONMENT,
-    BULK_PATH,
-    Context,
-    MockCloud,
-    api_event,
-    environment,
-    mock_cloud,
-    novu_bulk,
-    parse_answer,
-)
+from bench.cloud import BASE_ENVIRONMENT, BULK_PATH, MockCloud, mock_cloud, novu_bulk
 from bench.counting import Call, Recorder, Window
 from bench.figures import Figure, Section, median
 
@@ -88,7 +80,7 @@ class _Replay:
             # A recorded error (a conditional write that failed) is replayed as that error.
             try:
                 members = stubber.client.meta.service_model.shape_for(call.error).members
-            except Exception:
+            except NoShapeFoundError:  # an error code the service model does not describe
                 members = {}
             stubber.add_client_error(
                 xform_name(call.operation),
@@ -126,9 +118,10 @@ def latency_section(repeats: int = 60, warmups: int = 5) -> Section:
     with mock_cloud(recorder, _LONG_CACHES) as cloud:
         calls = _record(cloud, recorder, body)
         handler = cloud.handler("ApiFunction")
-        api_environment = cloud.functions["ApiFunction"].environment
+        api_function = cloud.functions["ApiFunction"]
+        api_environment = api_function.environment
     sends = [c for c in calls if c.name == "sqs.SendMessageBatch"]
-    event = api_event("POST", BULK_PATH, body_text)
+    event = api_request("POST", BULK_PATH, raw_body=body_text)
     with environment({**BASE_ENVIRONMENT, **_LONG_CACHES, **api_environment, **_OFFLINE}):
         from clarion import config
 
@@ -145,9 +138,10 @@ def latency_section(repeats: int = 60, warmups: int = 5) -> Section:
         try:
             for run in range(warmups + repeats):
                 replay.arm()
+                context = LambdaContext.starting_now(api_function)
                 started = time.perf_counter()
                 try:
-                    status, _, answer = parse_answer(handler(event, Context()))
+                    status, _, answer = json_answer(handler(event, context))
                 except Exception as error:  # an unexpected call: the Stubber raises
                     status, answer = 0, f"{type(error).__name__}: {error}"
                 elapsed = time.perf_counter() - started

@@ -40,6 +40,7 @@ Three instruments, each counting what it did:
 from __future__ import annotations
 
 import binascii
+import inspect
 import json
 import random
 import time
@@ -54,6 +55,13 @@ import botocore.endpoint
 import botocore.handlers
 import pytest
 from botocore.awsrequest import AWSResponse
+from clarion_cli.lambda_events import (
+    delete_messages,
+    failed_message_ids,
+    receive_messages,
+    release_messages,
+    sqs_event,
+)
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 FAULT_HEADER = "x-clarion-injected-fault"
@@ -318,24 +326,16 @@ class WorkerKill:
         from clarion.store import messages
 
         settle = messages.settle
+        signature = inspect.signature(settle)
 
-        def dying_settle(
-            environment_id: str,
-            transaction_id: str,
-            subscriber_id: str,
-            step_id: str,
-            message: dict[str, Any],
-            expected_status: str,
-            client: Any = None,
-        ) -> bool:
-            after_provider = expected_status == "sending" and "providerMessageIds" in message
+        def dying_settle(*args: Any, **kwargs: Any) -> bool:
+            call = signature.bind(*args, **kwargs).arguments
+            after_provider = call["expected_status"] == "sending" and "providerMessageIds" in call["message"]
             if after_provider and self.rng.random() < self.rate:
                 self.kills += 1
-                self.killed.append((transaction_id, subscriber_id, step_id))
-                raise WorkerKilled(f"worker killed after the provider answered for {transaction_id}")
-            return settle(
-                environment_id, transaction_id, subscriber_id, step_id, message, expected_status, client
-            )
+                self.killed.append((call["transaction_id"], call["subscriber_id"], call["step_id"]))
+                raise WorkerKilled(f"worker killed after the provider answered for {call['transaction_id']}")
+            return settle(*args, **kwargs)
 
         monkeypatch.setattr(messages, "settle", dying_settle)
 
@@ -371,16 +371,7 @@ class EventSourceMapping:
 
     def poll(self) -> int:
         """One round: receive up to `window` messages, run them in shuffled batches."""
-        messages: list[dict[str, Any]] = []
-        while len(messages) < self.window:
-            got = self.sqs.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=min(10, self.window - len(messages)),
-                AttributeNames=["All"],
-            ).get("Messages", [])
-            if not got:
-                break
-            messages += got
+        messages = receive_messages(self.sqs, self.queue_url, self.window)
         self.rng.shuffle(messages)
         for message in messages:
             count = int(message["Attributes"]["ApproximateReceiveCount"])
@@ -400,11 +391,9 @@ class EventSourceMapping:
         return f"{self.failures[message_id]} failures, last: {self.failure_reasons.get(message_id)}"
 
     def _run(self, batch: list[dict[str, Any]]) -> None:
-        from tests.integration.conftest import Cloud
-
         self.stats.invocations += 1
         try:
-            answer = self.invoke(self.function, Cloud.sqs_event(batch, self.queue_arn))
+            answer = self.invoke(self.function, sqs_event(batch, self.queue_arn))
         except BaseException as error:  # the invocation failed: the whole batch comes back
             if isinstance(error, KeyboardInterrupt):
                 raise
@@ -413,7 +402,7 @@ class EventSourceMapping:
             failed = {m["MessageId"] for m in batch}
             reason = f"invocation failed: {type(error).__name__}: {str(error).splitlines()[0]}"
         else:
-            failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+            failed = failed_message_ids(answer)
             self.stats.item_failures += len(failed)
             reason = "reported as a batch item failure"
         for message in batch:
@@ -422,25 +411,9 @@ class EventSourceMapping:
                 self.failure_reasons[message["MessageId"]] = reason
         done = [m for m in batch if m["MessageId"] not in failed]
         back = [m for m in batch if m["MessageId"] in failed]
-        for chunk in _chunks(done, 10):
-            self.sqs.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
-            )
-        for chunk in _chunks(back, 10):
-            self.sqs.change_message_visibility_batch(
-                QueueUrl=self.queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                    for i, m in enumerate(chunk)
-                ],
-            )
+        delete_messages(self.sqs, self.queue_url, done)
+        release_messages(self.sqs, self.queue_url, back)
         for message in done:
             if self.rng.random() < self.duplicate_rate:
                 self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=message["Body"])
                 self.stats.duplicates_sent += 1
-
-
-def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

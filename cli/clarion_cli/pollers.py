@@ -10,8 +10,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from clarion_cli.lambda_events import delete_messages, failed_message_ids, release_messages, sqs_event
 from clarion_cli.runtime import InvocationError
-from clarion_cli.template import REGION, SqsSource, Template
+from clarion_cli.template import SqsSource, Template
 
 
 class Poller(threading.Thread):
@@ -62,47 +63,17 @@ class Poller(threading.Thread):
         return messages
 
     def _deliver(self, messages: list[dict[str, Any]]) -> None:
-        event = {"Records": [self._record(m) for m in messages]}
         try:
-            result = self.invoke(self.function, event)
+            result = self.invoke(self.function, sqs_event(messages, self.queue_arn))
         except InvocationError as error:
             self.log(f"{self.function} failed a batch of {len(messages)}: {error}")
-            self._retry(messages)
+            release_messages(self.client, self.queue_url, messages)
             return
-        failed_ids = set()
-        if self.source.report_item_failures and isinstance(result, dict):
-            failed_ids = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-        done = [m for m in messages if m["MessageId"] not in failed_ids]
-        for start in range(0, len(done), 10):
-            self.client.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(done[start : start + 10])
-                ],
-            )
+        failed_ids = failed_message_ids(result) if self.source.report_item_failures else set()
+        delete_messages(
+            self.client, self.queue_url, [m for m in messages if m["MessageId"] not in failed_ids]
+        )
         if failed_ids:
-            self._retry([m for m in messages if m["MessageId"] in failed_ids])
-
-    def _retry(self, messages: list[dict[str, Any]]) -> None:
-        for start in range(0, len(messages), 10):
-            self.client.change_message_visibility_batch(
-                QueueUrl=self.queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                    for i, m in enumerate(messages[start : start + 10])
-                ],
+            release_messages(
+                self.client, self.queue_url, [m for m in messages if m["MessageId"] in failed_ids]
             )
-
-    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": message.get("MessageAttributes", {}),
-            "md5OfBody": message.get("MD5OfBody"),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.queue_arn,
-            "awsRegion": REGION,
-        }

@@ -5,7 +5,6 @@ keeps them warm; a timeout kills the process, as Lambda does."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import multiprocessing
 import os
 import queue
@@ -14,11 +13,11 @@ import threading
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clarion_cli.template import ACCOUNT_ID, REGION, Function
+from clarion_cli.in_process import LambdaContext, import_handler
+from clarion_cli.template import Function
 
 
 class InvocationError(Exception):
@@ -27,24 +26,6 @@ class InvocationError(Exception):
     def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__(f"{payload.get('errorType')}: {payload.get('errorMessage')}")
         self.payload = payload
-
-
-@dataclass
-class _Context:
-    function_name: str
-    memory_limit_in_mb: int
-    deadline: float
-    aws_request_id: str
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = "local"
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int((self.deadline - time.time()) * 1000), 0)
 
 
 def _child(connection: Any, spec: dict[str, Any]) -> None:
@@ -59,21 +40,14 @@ def _child(connection: Any, spec: dict[str, Any]) -> None:
         del os.environ[name]
     os.environ.update(spec["environment"])
     sys.path[:0] = [spec["code_dir"], *spec["layer_dirs"]]
-    module_name, _, handler_name = spec["handler"].rpartition(".")
-    location = Path(spec["code_dir"]) / f"{module_name.replace('.', '/')}.py"
-    module_spec = importlib.util.spec_from_file_location(module_name, location)
-    assert module_spec and module_spec.loader
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[module_name] = module
-    module_spec.loader.exec_module(module)
-    handler = getattr(module, handler_name)
+    handler = import_handler(Path(spec["code_dir"]), spec["handler"])
     connection.send(("ready", None))
     while True:
         message = connection.recv()
         if message is None:
             return
         event, request_id, deadline = message
-        context = _Context(spec["name"], spec["memory"], deadline, request_id)
+        context = LambdaContext(spec["name"], spec["memory"], deadline, request_id)
         try:
             result = handler(event, context)
         except Exception as error:  # the handler's failure is the invocation's result

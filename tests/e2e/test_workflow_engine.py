@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests import workflows as wf
 from tests.e2e.conftest import RunningStack
 from tests.e2e.test_local_stack import wait_for
 
@@ -87,34 +88,15 @@ def test_topic_and_inline_subscriber_get_each_message_once(stack: RunningStack, 
     )
     assert stack.call("POST", "/v1/topics", json={"key": "crew", "name": "Crew"}).status_code == 201
     assert stack.call("POST", "/v1/topics/crew/subscribers", json={"subscribers": crew}).status_code == 200
-    workflow = {
-        "workflowId": "launch",
-        "steps": [
-            {"stepId": "hello", "type": "in_app", "content": {"body": "Hello {{ subscriber.firstName }}"}},
-            {
-                "stepId": "mail",
-                "type": "email",
-                "content": {"subject": "Launch", "body": "<p>{{ payload.what }}</p>"},
-            },
-            {
-                "stepId": "text",
-                "type": "sms",
-                "content": {"body": "Launch!"},
-                "conditions": [{"field": "subscriber.data.vip", "operator": "eq", "value": True}],
-            },
-            {
-                "stepId": "chat",
-                "type": "chat",
-                "content": {"body": "{{ payload.what }} for {{ subscriber.firstName }}"},
-            },
-            {
-                "stepId": "wait",
-                "type": "delay",
-                "content": {"amount": "{{ payload.wait }}", "unit": "seconds"},
-            },
-            {"stepId": "bye", "type": "in_app", "content": {"body": "Bye {{ subscriber.firstName }}"}},
-        ],
-    }
+    workflow = wf.workflow(
+        "launch",
+        wf.in_app("hello", "Hello {{ subscriber.firstName }}"),
+        wf.email("mail", "Launch", "<p>{{ payload.what }}</p>"),
+        wf.sms("text", "Launch!", conditions=wf.VIP_ONLY),
+        wf.chat("chat", "{{ payload.what }} for {{ subscriber.firstName }}"),
+        wf.delay("wait", "{{ payload.wait }}"),
+        wf.in_app("bye", "Bye {{ subscriber.firstName }}"),
+    )
     assert stack.call("POST", "/v1/workflows", json=workflow).status_code == 201
 
     answer = stack.call(

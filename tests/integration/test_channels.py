@@ -4,6 +4,7 @@ backends), chat / push-webhook / webhook against a real HTTP listener on 127.0.0
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -36,17 +37,8 @@ STRICT = OutboundPolicy(allow_loopback=False, timeout_seconds=2.0)
 SECRET = "whsec_test"
 
 
-def send(step_type: str, content: dict[str, Any], subscriber: dict[str, Any], **kwargs: Any) -> Delivery:
-    return dispatch.send(
-        step_type,
-        content,
-        subscriber,
-        kwargs.pop("integration", None),
-        kwargs.pop("overrides", {}),
-        kwargs.pop("policy", LOCAL),
-        transaction_id=kwargs.pop("transaction_id", "txn-1"),
-        **kwargs,
-    )
+# dispatch.send with what most tests leave out: no integration, no overrides, loopback allowed.
+send = functools.partial(dispatch.send, integration=None, overrides={}, policy=LOCAL, transaction_id="txn-1")
 
 
 # --- AWS on moto ---------------------------------------------------------------------------

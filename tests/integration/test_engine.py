@@ -14,6 +14,7 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
 from tests.integration.conftest import Cloud
+from tests.workflows import VIP_ONLY, delay, email, in_app, sms, workflow
 
 
 def emails_sent() -> int:
@@ -41,23 +42,12 @@ def setup_email(cloud: Cloud) -> None:
     )
 
 
-WORKFLOW = {
-    "workflowId": "receipt",
-    "steps": [
-        {"stepId": "inbox", "type": "in_app", "content": {"body": "Paid {{ payload.amount }}"}},
-        {
-            "stepId": "mail",
-            "type": "email",
-            "content": {"subject": "Receipt", "body": "Paid {{ payload.amount }}"},
-        },
-        {
-            "stepId": "text",
-            "type": "sms",
-            "content": {"body": "Paid"},
-            "conditions": [{"field": "subscriber.data.vip", "operator": "eq", "value": True}],
-        },
-    ],
-}
+WORKFLOW = workflow(
+    "receipt",
+    in_app("inbox", "Paid {{ payload.amount }}"),
+    email("mail", "Receipt", "Paid {{ payload.amount }}"),
+    sms("text", "Paid", conditions=VIP_ONLY),
+)
 
 
 def trigger(cloud: Cloud, events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -160,18 +150,9 @@ def test_delay_resumes_later_and_cancel_stops_a_pending_one(cloud: Cloud) -> Non
     cloud.api(
         "POST",
         "/v1/workflows",
-        {
-            "workflowId": "nudge",
-            "steps": [
-                {"stepId": "first", "type": "in_app", "content": {"body": "one"}},
-                {
-                    "stepId": "wait",
-                    "type": "delay",
-                    "content": {"amount": "{{ payload.wait }}", "unit": "seconds"},
-                },
-                {"stepId": "second", "type": "in_app", "content": {"body": "two"}},
-            ],
-        },
+        workflow(
+            "nudge", in_app("first", "one"), delay("wait", "{{ payload.wait }}"), in_app("second", "two")
+        ),
     )
     trigger(
         cloud,

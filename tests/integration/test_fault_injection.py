@@ -40,13 +40,14 @@ from clarion.api import idempotency
 from clarion.engine import run as engine
 from clarion.observability import metrics
 from clarion.store import batches, environments, items
+from clarion_cli import moto_patches
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from tests import moto_speedups
 from tests.faults import AwsFaults, EventSourceMapping, Scripted, WorkerKill
 from tests.integration import conftest
 from tests.integration.conftest import Cloud
+from tests.workflows import email, in_app, workflow
 
 N = int(os.environ.get("CLARION_FAULT_NOTIFICATIONS", "1000"))
 RATE = float(os.environ.get("CLARION_FAULT_RATE", "0.1"))
@@ -65,17 +66,11 @@ MAX_RECEIVES = 5  # template.yaml: maxReceiveCount of both queues
 CLIENT_ATTEMPTS = 30
 ENV = "development"
 
-WORKFLOW = {
-    "workflowId": "receipt",
-    "steps": [
-        {"stepId": "inbox", "type": "in_app", "content": {"body": "Paid {{ payload.amount }}"}},
-        {
-            "stepId": "mail",
-            "type": "email",
-            "content": {"subject": "Receipt", "body": "Paid {{ payload.amount }}"},
-        },
-    ],
-}
+WORKFLOW = workflow(
+    "receipt",
+    in_app("inbox", "Paid {{ payload.amount }}"),
+    email("mail", "Receipt", "Paid {{ payload.amount }}"),
+)
 
 
 def subscriber_id(n: int, hot: set[int]) -> str:
@@ -201,7 +196,8 @@ def install(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch, faults: AwsFaults, kill: WorkerKill | None = None
 ) -> Callable[[str, dict[str, Any]], Any]:
     """Faults in place, clients recreated behind them; returns how the harness invokes a function."""
-    moto_speedups.install(monkeypatch)  # moto's costs that grow with the table, made linear
+    # moto's costs that grow with the table, made linear
+    moto_patches.install(moto_patches.LARGE_TABLES, monkeypatch.setattr)
     faults.install(monkeypatch)
     if kill:
         kill.install(monkeypatch)

@@ -28,6 +28,23 @@ def fresh_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server.stop()
 
 
+def table_shape(table: dict[str, Any], ttl_attribute: str | None) -> dict[str, Any]:
+    """What the template declares of a table and the emulator must describe alike (DescribeTable
+    and the template's Properties name them the same)."""
+    return {
+        "KeySchema": table["KeySchema"],
+        "AttributeDefinitions": sorted(table["AttributeDefinitions"], key=lambda a: a["AttributeName"]),
+        "GlobalSecondaryIndexes": sorted(
+            (
+                {"IndexName": g["IndexName"], "KeySchema": g["KeySchema"], "Projection": g["Projection"]}
+                for g in table.get("GlobalSecondaryIndexes", [])
+            ),
+            key=lambda g: g["IndexName"],
+        ),
+        "TTL": ttl_attribute,
+    }
+
+
 def described(template: Template, endpoint: str) -> dict[str, Any]:
     dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
     sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
@@ -36,18 +53,9 @@ def described(template: Template, endpoint: str) -> dict[str, Any]:
         name = template.physical_name(logical_id)
         table = dynamodb.describe_table(TableName=name)["Table"]
         ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-        tables[logical_id] = {
-            "KeySchema": table["KeySchema"],
-            "AttributeDefinitions": sorted(table["AttributeDefinitions"], key=lambda a: a["AttributeName"]),
-            "GlobalSecondaryIndexes": sorted(
-                (
-                    {"IndexName": g["IndexName"], "KeySchema": g["KeySchema"], "Projection": g["Projection"]}
-                    for g in table.get("GlobalSecondaryIndexes", [])
-                ),
-                key=lambda g: g["IndexName"],
-            ),
-            "TTL": ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") == "ENABLED" else None,
-        }
+        tables[logical_id] = table_shape(
+            table, ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") == "ENABLED" else None
+        )
     queues = {}
     for logical_id in template.of_type("AWS::SQS::Queue"):
         url = sqs.get_queue_url(QueueName=template.physical_name(logical_id))["QueueUrl"]
@@ -70,18 +78,7 @@ def declared(template: Template) -> dict[str, Any]:
     for logical_id, resource in template.of_type("AWS::DynamoDB::Table").items():
         props = template.resolve(resource["Properties"])
         ttl = props.get("TimeToLiveSpecification", {})
-        tables[logical_id] = {
-            "KeySchema": props["KeySchema"],
-            "AttributeDefinitions": sorted(props["AttributeDefinitions"], key=lambda a: a["AttributeName"]),
-            "GlobalSecondaryIndexes": sorted(
-                (
-                    {"IndexName": g["IndexName"], "KeySchema": g["KeySchema"], "Projection": g["Projection"]}
-                    for g in props.get("GlobalSecondaryIndexes", [])
-                ),
-                key=lambda g: g["IndexName"],
-            ),
-            "TTL": ttl.get("AttributeName") if ttl.get("Enabled") else None,
-        }
+        tables[logical_id] = table_shape(props, ttl.get("AttributeName") if ttl.get("Enabled") else None)
     queues = {}
     for logical_id, resource in template.of_type("AWS::SQS::Queue").items():
         props = template.resolve(resource.get("Properties", {}))

@@ -8,28 +8,18 @@ from typing import Any
 from clarion.clock import expires_in_days, now_iso
 from clarion.model import RecordOutcome, RecordStatus
 from clarion.store import bulks
+from clarion_cli.lambda_events import sqs_event
 from clarion_cli.seed import DEVELOPMENT
 
 from tests.integration.conftest import Cloud
 
 
 def sqs_batch(outcomes: list[RecordOutcome]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m-{i}",
-                "receiptHandle": f"r-{i}",
-                "body": o.model_dump_json(),
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:clarion-ResultsQueue",
-                "awsRegion": "us-east-1",
-            }
-            for i, o in enumerate(outcomes)
-        ]
-    }
+    messages = [
+        {"MessageId": f"m-{i}", "ReceiptHandle": f"r-{i}", "Body": o.model_dump_json()}
+        for i, o in enumerate(outcomes)
+    ]
+    return sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:clarion-ResultsQueue")
 
 
 def test_thousand_outcomes_with_duplicates_and_shuffled_order_count_exactly(cloud: Cloud) -> None:
@@ -141,27 +131,15 @@ def test_records_filter_by_status_and_transaction_view(cloud: Cloud) -> None:
 
 
 def test_transaction_id_is_used_once_per_environment(cloud: Cloud) -> None:
-    first = cloud.api(
-        "POST",
-        "/v1/events/trigger/bulk",
-        {
-            "events": [
-                {"name": "welcome", "to": "ada", "transactionId": "once"},
-                {"name": "welcome", "to": "bob", "transactionId": "once"},
-            ]
-        },
+    first = cloud.trigger_bulk(
+        {"name": "welcome", "to": "ada", "transactionId": "once"},
+        {"name": "welcome", "to": "bob", "transactionId": "once"},
     )[2]["data"]
     assert [i["status"] for i in first] == ["processed", "error"]
     assert "already used" in first[1]["error"][0]
-    again = cloud.api(
-        "POST",
-        "/v1/events/trigger/bulk",
-        {
-            "events": [
-                {"name": "welcome", "to": "carol", "transactionId": "once"},
-                {"name": "welcome", "to": "carol", "transactionId": "fresh"},
-            ]
-        },
+    again = cloud.trigger_bulk(
+        {"name": "welcome", "to": "carol", "transactionId": "once"},
+        {"name": "welcome", "to": "carol", "transactionId": "fresh"},
     )[2]["data"]
     assert [i["status"] for i in again] == ["error", "processed"]
     cloud.drain()

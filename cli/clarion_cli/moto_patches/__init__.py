@@ -1,0 +1,49 @@
+"""Patches to moto, in a registry (see registry.py): each names the moto version it was written
+for and what it replaces, and is applied only to that moto.
+
+EMULATOR: what the local stack's emulator runs with, so that a queue or table costs the same
+however full it is, with moto's own answers (sqs-deletes also closes a race moto has).
+LARGE_TABLES: two more, written for the fault-injection test, which runs thousands of
+notifications in-process and needs moto's costs that grow with a table made linear; the
+emulator does not apply them."""
+
+from __future__ import annotations
+
+from clarion_cli.moto_patches import core, dynamodb, sqs
+from clarion_cli.moto_patches.registry import (
+    MOTO_PIN,
+    REGISTRY,
+    MotoPatch,
+    install,
+    installed_moto_version,
+    resolve,
+    uninstall,
+)
+
+EMULATOR = (
+    "sqs-standard-queue-sends",
+    "sqs-retention-check",
+    "sqs-deletes",
+    "sqs-clock",
+    "action-lookup",
+    "dynamodb-expression-traversal",
+    "dynamodb-set-values",
+    "dynamodb-condition-parse",
+    "random-strings",
+)
+LARGE_TABLES = ("dynamodb-transaction-rollback", "dynamodb-key-queries")
+
+__all__ = [
+    "EMULATOR",
+    "LARGE_TABLES",
+    "MOTO_PIN",
+    "REGISTRY",
+    "MotoPatch",
+    "core",
+    "dynamodb",
+    "install",
+    "installed_moto_version",
+    "resolve",
+    "sqs",
+    "uninstall",
+]
