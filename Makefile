@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
 SAM_VERSION := 1.170.0
+# checkov pins its own boto3 and friends: it lives in its own venv, like sam.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
 BIN := $(VENV)/bin
 # sam build for the python3.13 runtime needs a 3.13 interpreter first on PATH (pyenv has one).
 PY313_BIN := $(shell (pyenv prefix 3.13 2>/dev/null || dirname "$$(dirname "$$(command -v python3.13)")") | head -n1)/bin
@@ -12,7 +15,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: dev test lint typecheck validate build pytest unit integration e2e invoke bench load fuzz clean
+.PHONY: dev test lint typecheck validate checkov build pytest unit integration e2e invoke bench load fuzz clean
 
 $(VENV)/.installed: pyproject.toml layers/core/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +37,12 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/sam --version
 	touch $@
 
+$(CHECKOV_VENV)/.installed:
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q checkov==$(CHECKOV_VERSION) 2>&1 | grep -v 'is ignored' || true
+	$(CHECKOV_VENV)/bin/checkov --version
+	touch $@
+
 ## dev: set up and run the local stack (gateway :3000, AWS emulator :4566). Ctrl-C stops it.
 dev: $(VENV)/.installed
 	$(BIN)/clarion dev
@@ -42,8 +51,8 @@ dev: $(VENV)/.installed
 invoke: $(VENV)/.installed
 	$(BIN)/clarion invoke $(FUNCTION) $(EVENT)
 
-## test: lint, types, template checks, sam build, then unit, integration and e2e tests.
-test: lint typecheck validate build pytest
+## test: lint, types, template checks (sam validate --lint, checkov), sam build, then unit, integration and e2e tests.
+test: lint typecheck validate checkov build pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check --output-format concise .
@@ -54,6 +63,10 @@ typecheck: $(VENV)/.installed
 
 validate: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/sam validate --lint --region us-east-1
+
+## checkov: the IaC scanner; any finding not skipped with a reason in template.yaml fails it.
+checkov: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 build: $(SAM_VENV)/.installed
 	test -x "$(PY313_BIN)/python3.13" || { echo "sam build needs python3.13 (pyenv install 3.13)"; exit 1; }
@@ -87,4 +100,4 @@ load: $(VENV)/.installed
 	$(BIN)/python -m bench.load --seconds 60
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .clarion .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .clarion .pytest_cache .mypy_cache .ruff_cache

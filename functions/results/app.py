@@ -1,12 +1,13 @@
 """ResultsFunction: aggregates outcomes from the ResultsQueue into bulk status."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from clarion.observability import logger, metrics, tracer
+from clarion.observability import logger, metrics, publish_dimensioned_metrics, tracer
 from clarion.results.consumer import handle_outcome_batch
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
+@publish_dimensioned_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return handle_outcome_batch(event)

@@ -13,3 +13,9 @@ def now_iso() -> str:
 def expires_in_days(days: int) -> int:
     """Epoch seconds `days` from now: the value DynamoDB TTL reads."""
     return int(time.time()) + days * 86_400
+
+
+def milliseconds_since(iso: str) -> float:
+    """Milliseconds from an instant written by now_iso until now (never negative)."""
+    then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return max(0.0, (datetime.now(UTC) - then).total_seconds() * 1000)

@@ -23,7 +23,7 @@ from clarion import queues
 from clarion.config import settings
 from clarion.engine.run import Later, prefetch_subscribers, run
 from clarion.model import RecordOutcome, RecordStatus, TriggerRecord
-from clarion.observability import logger, metrics
+from clarion.observability import correlated, count_dead_letter, logger, metrics
 
 
 def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
@@ -44,12 +44,13 @@ def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
     def handle(record: SQSRecord) -> None:
         own = Later(known=later.known)  # a record that raises spawns nothing
         trigger = parsed.get(record.message_id) or TriggerRecord.model_validate_json(record.body)
-        try:
-            outcome = run(trigger, own)
-        except Exception as error:
-            if trigger.continuation is None and _last_attempt(record):
-                outcomes.append(_dead_lettered(trigger, error))
-            raise
+        with correlated(trigger.bulk_id, trigger.transaction_id):
+            try:
+                outcome = run(trigger, own)
+            except Exception as error:
+                if trigger.continuation is None and _last_attempt(record):
+                    outcomes.append(_dead_lettered(trigger, error))
+                raise
         later.parts.extend(own.parts)
         if outcome is not None:
             outcomes.append(outcome)
@@ -81,6 +82,7 @@ def _last_attempt(record: SQSRecord) -> bool:
 
 def _dead_lettered(record: TriggerRecord, error: Exception) -> RecordOutcome:
     attempts = settings().trigger_max_receives
+    count_dead_letter()
     logger.error(
         "record failed its last attempt; it goes to the TriggerDLQ",
         bulk_id=record.bulk_id,

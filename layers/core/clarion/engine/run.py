@@ -41,6 +41,7 @@ from clarion.model import (
     Workflow,
 )
 from clarion.model.trigger import AllSubscribers
+from clarion.observability import count_delivery
 from clarion.store import (
     digests,
     environments,
@@ -263,6 +264,8 @@ def _deliver(context: _Context, step: Step, subscriber: dict[str, Any], scope: d
             "seen": False,
         }
         existing = _claim(context, step, subscriber_id, message)
+        if existing is None:
+            count_delivery(step.type.value, "clarion", "sent", context.record.accepted_at)
         return _step_outcome(step, subscriber_id, existing["status"] if existing else "sent")
     existing = _claim(context, step, subscriber_id, {"status": "sending"})
     if existing is not None:
@@ -277,6 +280,7 @@ def _deliver(context: _Context, step: Step, subscriber: dict[str, Any], scope: d
         "sentAt": now_iso(),
     }
     _settle(context, step, subscriber_id, settled, expected="sending")
+    count_delivery(step.type.value, delivery.provider_id, delivery.status, context.record.accepted_at)
     return _step_outcome(step, subscriber_id, delivery.status, delivery.detail)
 
 

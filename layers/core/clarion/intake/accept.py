@@ -13,7 +13,7 @@ from clarion import queues
 from clarion.config import settings
 from clarion.ids import GENERATED_PREFIX, generated_transaction_id
 from clarion.model import RecordOutcome, RecordStatus, TriggerRecord, Workflow
-from clarion.observability import logger, metrics
+from clarion.observability import correlate, count_refusals, logger, metrics
 from clarion.store import bulks, tenants, transactions, workflows
 
 Candidate = TriggerRecord | RecordOutcome
@@ -23,6 +23,7 @@ def accept(
     environment_id: str, bulk_id: str, created_at: str, candidates: list[Candidate]
 ) -> list[RecordOutcome]:
     """Every candidate's verdict, in request order: QUEUED for the enqueued, or why not."""
+    correlate(bulk_id)
     records = [c for c in candidates if isinstance(c, TriggerRecord)]
     found = workflows.get_many(environment_id, {r.workflow_id for r in records}) if records else {}
     verdicts: dict[int, RecordOutcome] = {c.index: c for c in candidates if isinstance(c, RecordOutcome)}
@@ -71,6 +72,7 @@ def accept(
     logger.info("bulk accepted", bulk_id=bulk_id, total=len(candidates), refused=len(refused))
     metrics.add_metric(name="RecordsAccepted", unit=MetricUnit.Count, value=len(candidates) - len(refused))
     metrics.add_metric(name="RecordsRefused", unit=MetricUnit.Count, value=len(refused))
+    count_refusals(v.status for v in refused)
     return [verdicts[c.index] for c in candidates]
 
 
