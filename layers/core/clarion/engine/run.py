@@ -440,10 +440,10 @@ def _collect_digest(
     try:
         content = render_content(step.content, scope)
         length = delay_seconds(step.step_id, content, kind="digest")
-    except TemplateError as error:
-        return _record_failure(context, step, subscriber_id, _template_detail(error))
+    except TemplateError as error:  # nothing claimed: the record's error says why
+        return _step_outcome(step, subscriber_id, "failed", _template_detail(error))
     except ValueError as error:
-        return _record_failure(context, step, subscriber_id, str(error))
+        return _step_outcome(step, subscriber_id, "failed", str(error))
     bucket = digests.Bucket.at(
         record.environment_id,
         record.workflow_id,
