@@ -27,6 +27,7 @@ from typing import Any
 from clarion.channels import dispatch
 from clarion.channels.delivery import Delivery, OutboundPolicy
 from clarion.clock import now_iso
+from clarion.config import settings
 from clarion.engine.conditions import lookup, skip_reason
 from clarion.engine.render import TemplateError, TemplateLimitError, render_content
 from clarion.model import (
@@ -173,7 +174,7 @@ class _Context:
     def policy(self) -> OutboundPolicy:
         if self._policy is None:
             allow = environments.allows_loopback_urls(self.record.environment_id)
-            self._policy = OutboundPolicy(allow_loopback=allow)
+            self._policy = OutboundPolicy(allow_loopback=allow, stack_endpoints=settings().stack_endpoints())
         return self._policy
 
 
