@@ -115,7 +115,7 @@ def excerpt(answer: str) -> str:
         answer = answer[: traceback.start()]
     lines = [_TAG.sub(" ", line) for line in answer.splitlines()]
     kept = " ".join(line for line in lines if not _SECRET_WORDS.search(line))
-    text = " ".join(_LONG_TOKEN.sub("<redacted>", redact(kept)).split())
+    text = " ".join(redact(_LONG_TOKEN.sub("<redacted>", kept)).split())
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
 
 
