@@ -51,6 +51,8 @@ class LocalStack:
             self._moto = emulator.start_moto(self.emulator_port)
             self.sqs_endpoint = self._moto.sqs_endpoint
         self.environment = emulator.use_local_credentials(self.endpoint, self.sqs_endpoint)
+        # the functions refuse to send a step to the stack's own API (and to its AWS endpoints)
+        self.environment["CLARION_LOCAL_GATEWAY_URL"] = f"http://127.0.0.1:{self.port}"
         emulator.provision(self.template, self.endpoint, self.sqs_endpoint)
         os.environ.update(self.functions["ApiFunction"].environment)  # the CLI acts as the API would
         seed(self.api_key)

@@ -22,6 +22,12 @@ class Settings(BaseModel):
     default_rate_per_second: int = Field(default=1000, ge=1)  # records per second per environment
     default_rate_burst: int = Field(default=2000, ge=1)
     trigger_max_receives: int = Field(default=5, ge=1)  # the TriggerQueue's redrive maxReceiveCount
+    local_gateway_url: str | None = None  # the local stack's own API, which steps may not call
+    aws_endpoint_urls: tuple[str, ...] = ()  # botocore's AWS_ENDPOINT_URL[_<SERVICE>], if set
+
+    def stack_endpoints(self) -> tuple[str, ...]:
+        """The stack's own services: no webhook, chat, push or attachment URL may reach them."""
+        return self.aws_endpoint_urls + ((self.local_gateway_url,) if self.local_gateway_url else ())
 
     def require_trigger_queue(self) -> str:
         if not self.trigger_queue_url:
@@ -35,12 +41,19 @@ class Settings(BaseModel):
 
 
 _PREFIX = "CLARION_"
+_AWS_ENDPOINT = "AWS_ENDPOINT_URL"  # botocore's own: one for all services, or per service
 
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    """Read CLARION_* variables once; a missing table name fails loudly, not silently."""
-    values = {
+    """Read CLARION_* variables (and botocore's endpoint URLs) once; a missing table name fails
+    loudly, not silently."""
+    values: dict[str, object] = {
         key[len(_PREFIX) :].lower(): value for key, value in os.environ.items() if key.startswith(_PREFIX)
     }
+    values["aws_endpoint_urls"] = tuple(
+        value
+        for key, value in sorted(os.environ.items())
+        if (key == _AWS_ENDPOINT or key.startswith(f"{_AWS_ENDPOINT}_")) and value.strip()
+    )
     return Settings.model_validate(values)

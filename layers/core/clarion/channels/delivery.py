@@ -39,9 +39,11 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class OutboundPolicy:
-    """How outbound HTTP may behave. allow_loopback only for tests and the local stack."""
+    """How outbound HTTP may behave. allow_loopback only for tests and the local stack;
+    stack_endpoints (URLs of the stack's own AWS endpoints and gateway) are refused always."""
 
     allow_loopback: bool = False
+    stack_endpoints: tuple[str, ...] = ()
     timeout_seconds: float = 5.0  # per connect and per read, for each HTTP request
     max_targets: int = 10  # webhooks, devices or endpoints per subscriber and step
 
@@ -72,15 +74,49 @@ def http_delivery(
 ) -> Delivery:
     """POST through outbound.post_json and translate the answer into a Delivery."""
     try:
-        result = outbound.post_json(url, body, headers, policy.timeout_seconds, policy.allow_loopback)
+        result = outbound.post_json(
+            url,
+            body,
+            headers,
+            policy.timeout_seconds,
+            policy.allow_loopback,
+            stack_endpoints=policy.stack_endpoints,
+        )
     except outbound.UnsafeUrlError as error:
         return Delivery.failed(provider_id, f"URL refused: {error.reason}")
     if result.ok:
         return Delivery.sent(provider_id)
     detail = result.error or "failed"
-    if result.body.strip():
-        detail += f": {redact(result.body.strip()[:200])}"
+    if shown := excerpt(result.body):
+        detail += f": {shown}"
     return Delivery.failed(provider_id, detail, result.retryable)
+
+
+EXCERPT_CHARS = 160
+_TRACEBACK = re.compile(r"^\s*(Traceback \(most recent call last\)|File \"[^\"]*\", line \d+)", re.MULTILINE)
+_SECRET_WORDS = re.compile(
+    r"secret|token|passw|api[_-]?key|authoriz|credential|signature|bearer|private|session|cookie",
+    re.IGNORECASE,
+)
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{24,}")
+_TAG = re.compile(r"<[^>]*>")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def excerpt(answer: str) -> str:
+    """What of an endpoint's answer may go into execution details: a short, redacted excerpt.
+    An HTML page is reduced to its title; a traceback and everything after it is dropped, and so
+    is any line naming a secret; long tokens, emails, phone numbers and URL paths are masked."""
+    if re.search(r"<html|<!doctype", answer[:1000], re.IGNORECASE):
+        title = _TITLE.search(answer)
+        answer = title.group(1) if title else ""
+    traceback = _TRACEBACK.search(answer)
+    if traceback:
+        answer = answer[: traceback.start()]
+    lines = [_TAG.sub(" ", line) for line in answer.splitlines()]
+    kept = " ".join(line for line in lines if not _SECRET_WORDS.search(line))
+    text = " ".join(redact(_LONG_TOKEN.sub("<redacted>", kept)).split())
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -151,7 +187,7 @@ def aws_failure(provider_id: str, error: Exception) -> Delivery:
         info = error.response.get("Error", {})
         code = info.get("Code", "Unknown")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        message = redact(info.get("Message", ""))[:200]
+        message = excerpt(info.get("Message", ""))
         retryable = code in _RETRYABLE_CODES or status >= 500
         return Delivery.failed(
             provider_id, f"{provider_id} refused: {code}: {message}".rstrip(": "), retryable

@@ -151,7 +151,11 @@ def load_attachments(given: Any, policy: OutboundPolicy) -> list[Attachment] | D
             filename = filename or unquote(urlsplit(url).path.rpartition("/")[2]) or None
             try:
                 result, content = outbound.get(
-                    url, MAX_ATTACHMENT_BYTES, policy.timeout_seconds, policy.allow_loopback
+                    url,
+                    MAX_ATTACHMENT_BYTES,
+                    policy.timeout_seconds,
+                    policy.allow_loopback,
+                    stack_endpoints=policy.stack_endpoints,
                 )
             except outbound.UnsafeUrlError as error:
                 problem = error.reason

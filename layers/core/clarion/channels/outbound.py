@@ -1,7 +1,9 @@
 """Outbound HTTP that a subscriber or a workflow author chooses the address of.
 
 Webhook URLs come from user data, so every request is checked first: http(s) only, and every
-address the host resolves to must be public. The request then connects to the checked address
+address the host resolves to must be public. The stack's own endpoints (the AWS endpoints its
+functions are pointed at, the local gateway) are refused even where loopback is allowed: a step
+must not reach the emulator's AWS API or the stack's own routes. The request then connects to the checked address
 itself (a second DNS answer cannot rebind it to 169.254.169.254), keeps the Host header and the
 TLS server name of the URL, and never follows a redirect. Standard library only: the layer
 ships no HTTP client, and http.client is what urllib.request is built on.
@@ -14,9 +16,9 @@ import ipaddress
 import json
 import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
@@ -78,8 +80,9 @@ class HttpResult:
         return self.status is not None and 200 <= self.status < 300
 
 
-def check_url(url: str, allow_loopback: bool = False) -> ResolvedUrl:
-    """Parse, resolve and vet a URL. Raises UnsafeUrlError (or UnresolvableHostError)."""
+def check_url(url: str, allow_loopback: bool = False, stack_endpoints: Collection[str] = ()) -> ResolvedUrl:
+    """Parse, resolve and vet a URL. Raises UnsafeUrlError (or UnresolvableHostError).
+    `stack_endpoints`: URLs of the stack's own services, refused whatever the policy."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -102,6 +105,9 @@ def check_url(url: str, allow_loopback: bool = False) -> ResolvedUrl:
         reason = refusal(ipaddress.ip_address(address), allow_loopback)
         if reason:
             raise UnsafeUrlError(f"{reason} address {address} refused (host {host})")
+    own = _own_endpoint(addresses, port, stack_endpoints)
+    if own:
+        raise UnsafeUrlError(f"{own} is the stack's own endpoint: refused (host {host})")
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     target = quote(target, safe="/?=&;:@!$'()*+,%~-._")  # spaces, controls and non-ASCII escaped
     return ResolvedUrl(
@@ -145,6 +151,39 @@ def refusal(ip: IPAddress, allow_loopback: bool = False) -> str | None:
     return None
 
 
+def _own_endpoint(addresses: tuple[str, ...], port: int, stack_endpoints: Collection[str]) -> str | None:
+    """The stack endpoint (host:port) these addresses and port reach, if any. On loopback every
+    address counts as the same host: 127.0.0.2 or ::1 may reach a server listening on 127.0.0.1."""
+    for endpoint in stack_endpoints:
+        own = _endpoint(endpoint)
+        if own is None or own[1] != port:
+            continue
+        for address in addresses:
+            ip = ipaddress.ip_address(address)
+            if address in own[2] or (
+                ip.is_loopback and any(ipaddress.ip_address(a).is_loopback for a in own[2])
+            ):
+                return f"{own[0]}:{own[1]}"
+    return None
+
+
+@lru_cache(maxsize=32)
+def _endpoint(url: str) -> tuple[str, int, frozenset[str]] | None:
+    """host, port and addresses of a configured endpoint URL (None if it has no host)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    try:
+        addresses = frozenset(_resolve(parts.hostname, port))
+    except UnresolvableHostError:
+        addresses = frozenset()
+    return parts.hostname, port, addresses
+
+
 def encode_json(body: Any) -> bytes:
     """The exact bytes sent (and signed): compact JSON, UTF-8."""
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -158,16 +197,19 @@ def post_json(
     allow_loopback: bool = False,
     *,
     tls: ssl.SSLContext | None = None,
+    stack_endpoints: Collection[str] = (),
 ) -> HttpResult:
     """POST JSON (or already encoded bytes) to a checked URL; one attempt, no redirects.
 
     Raises UnsafeUrlError when the URL is refused; every network or HTTP failure is an
     HttpResult instead (retryable: connection errors, timeouts, 429, 5xx). `tls` replaces the
-    default trust store (tests, private CAs).
+    default trust store (tests, private CAs); `stack_endpoints` are refused (see check_url).
     """
     data = body if isinstance(body, bytes) else encode_json(body)
     sent = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
-    result, answer = _request("POST", url, data, sent, timeout, allow_loopback, tls, MAX_BODY_BYTES)
+    result, answer = _request(
+        "POST", url, data, sent, timeout, allow_loopback, tls, MAX_BODY_BYTES, stack_endpoints=stack_endpoints
+    )
     return HttpResult(result.status, answer.decode("utf-8", errors="replace"), result.error, result.retryable)
 
 
@@ -178,11 +220,21 @@ def get(
     allow_loopback: bool = False,
     *,
     tls: ssl.SSLContext | None = None,
+    stack_endpoints: Collection[str] = (),
 ) -> tuple[HttpResult, bytes]:
     """GET a checked URL (a file to attach): the result, with an empty body, and the content.
     One attempt, no redirects; an answer longer than max_bytes is an error, not retryable."""
     return _request(
-        "GET", url, None, {"User-Agent": USER_AGENT}, timeout, allow_loopback, tls, max_bytes, True
+        "GET",
+        url,
+        None,
+        {"User-Agent": USER_AGENT},
+        timeout,
+        allow_loopback,
+        tls,
+        max_bytes,
+        True,
+        stack_endpoints=stack_endpoints,
     )
 
 
@@ -196,12 +248,14 @@ def _request(
     tls: ssl.SSLContext | None,
     max_bytes: int,
     longer_is_error: bool = False,
+    *,
+    stack_endpoints: Collection[str] = (),
 ) -> tuple[HttpResult, bytes]:
     """One request to a checked URL; the result (its `body` left empty) and up to max_bytes of
     the answer (with longer_is_error, a longer answer is an error instead). Raises UnsafeUrlError
     when the URL is refused."""
     try:
-        target = check_url(url, allow_loopback)
+        target = check_url(url, allow_loopback, stack_endpoints)
     except UnresolvableHostError as error:
         return HttpResult(None, "", error.reason, retryable=True), b""
     connection: http.client.HTTPConnection

@@ -19,6 +19,7 @@ run's step stays `digested`. Cancelling the owner's transaction cancels the whol
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +27,9 @@ from typing import Any
 from clarion.channels import dispatch
 from clarion.channels.delivery import Delivery, OutboundPolicy
 from clarion.clock import now_iso
+from clarion.config import settings
 from clarion.engine.conditions import lookup, skip_reason
-from clarion.engine.render import TemplateError, render_content
+from clarion.engine.render import TemplateError, TemplateLimitError, render_content
 from clarion.model import (
     Continuation,
     RecordOutcome,
@@ -46,6 +48,7 @@ from clarion.store import (
     digests,
     environments,
     integrations,
+    items,
     messages,
     subscribers,
     tenants,
@@ -56,6 +59,8 @@ from clarion.store import (
 TOPIC_PAGE = 100
 BROADCAST_PAGE = 100
 MAX_SQS_DELAY = 900
+MAX_DELAY_SECONDS = 366 * 86_400  # a delay or a digest window: a year at most
+MAX_MESSAGE_BYTES = 380 * 1024  # a step item's document; the rest of the 400 KB is keys and indexes
 _DELIVERY_ATTEMPTS = 3
 _BACKOFF_SECONDS = 0.2
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86_400}
@@ -170,7 +175,7 @@ class _Context:
     def policy(self) -> OutboundPolicy:
         if self._policy is None:
             allow = environments.allows_loopback_urls(self.record.environment_id)
-            self._policy = OutboundPolicy(allow_loopback=allow)
+            self._policy = OutboundPolicy(allow_loopback=allow, stack_endpoints=settings().stack_endpoints())
         return self._policy
 
 
@@ -252,9 +257,7 @@ def _deliver(context: _Context, step: Step, subscriber: dict[str, Any], scope: d
     try:
         content = render_content(step.content, scope)
     except TemplateError as error:
-        detail = f"template error in {error}"
-        existing = _claim(context, step, subscriber_id, {"status": "failed", "detail": detail})
-        return _step_outcome(step, subscriber_id, existing["status"] if existing else "failed", detail)
+        return _record_failure(context, step, subscriber_id, _template_detail(error))
     if step.type is StepType.IN_APP:
         message = {
             "status": "sent",
@@ -263,10 +266,14 @@ def _deliver(context: _Context, step: Step, subscriber: dict[str, Any], scope: d
             "read": False,
             "seen": False,
         }
+        if too_large := _oversize(context, step, subscriber_id, message):
+            return _record_failure(context, step, subscriber_id, too_large)
         existing = _claim(context, step, subscriber_id, message)
         if existing is None:
             count_delivery(step.type.value, "clarion", "sent", context.record.accepted_at)
         return _step_outcome(step, subscriber_id, existing["status"] if existing else "sent")
+    if too_large := _oversize(context, step, subscriber_id, {"status": "sending", "content": content}):
+        return _record_failure(context, step, subscriber_id, too_large)  # before anything is sent
     existing = _claim(context, step, subscriber_id, {"status": "sending"})
     if existing is not None:
         return _after_redelivery(context, step, subscriber_id, existing)
@@ -282,6 +289,32 @@ def _deliver(context: _Context, step: Step, subscriber: dict[str, Any], scope: d
     _settle(context, step, subscriber_id, settled, expected="sending")
     count_delivery(step.type.value, delivery.provider_id, delivery.status, context.record.accepted_at)
     return _step_outcome(step, subscriber_id, delivery.status, delivery.detail)
+
+
+def _record_failure(context: _Context, step: Step, subscriber_id: str, detail: str) -> StepOutcome:
+    """A step that fails before any side effect: its row says why (a redelivery finds that row)."""
+    existing = _claim(context, step, subscriber_id, {"status": "failed", "detail": detail})
+    if existing is not None:
+        return _step_outcome(step, subscriber_id, existing["status"], existing.get("detail"))
+    return _step_outcome(step, subscriber_id, "failed", detail)
+
+
+def _template_detail(error: TemplateError) -> str:
+    if isinstance(error, TemplateLimitError):
+        return f"template limit reached in {error}"
+    return f"template error in {error}"
+
+
+def _oversize(context: _Context, step: Step, subscriber_id: str, message: dict[str, Any]) -> str | None:
+    """Why this message cannot be stored: a DynamoDB item holds 400 KB, keys and indexes included."""
+    document = _fields(context.record, step, subscriber_id, context.now) | message
+    size = len(items.json_value(document)["S"].encode())  # as store.messages writes it
+    if size <= MAX_MESSAGE_BYTES:
+        return None
+    return (
+        f"rendered message is {size // 1024} KB, over the {MAX_MESSAGE_BYTES // 1024} KB a message "
+        "may hold (DynamoDB's item limit is 400 KB); not sent"
+    )
 
 
 def _after_redelivery(
@@ -323,11 +356,16 @@ def delay_seconds(step_id: str, content: dict[str, Any], kind: str = "delay") ->
     unit = content.get("unit", "seconds")
     try:
         amount = float(content.get("amount", 0))
-    except (TypeError, ValueError):
-        amount = -1
-    if amount < 0 or unit not in _UNIT_SECONDS:
-        raise ValueError(f"{kind} '{step_id}' needs content.amount >= 0 and a unit of {list(_UNIT_SECONDS)}")
-    return int(amount * _UNIT_SECONDS[unit])
+    except (TypeError, ValueError, OverflowError):
+        amount = math.nan
+    if not math.isfinite(amount) or amount < 0 or unit not in _UNIT_SECONDS:
+        raise ValueError(
+            f"{kind} '{step_id}' needs content.amount, a number >= 0, and a unit of {list(_UNIT_SECONDS)}"
+        )
+    seconds = amount * _UNIT_SECONDS[unit]
+    if seconds > MAX_DELAY_SECONDS:
+        raise ValueError(f"{kind} '{step_id}' is longer than {MAX_DELAY_SECONDS // 86_400} days")
+    return int(seconds)
 
 
 def _schedule_delay(
@@ -336,8 +374,10 @@ def _schedule_delay(
     subscriber_id = subscriber["subscriberId"]
     try:
         seconds = delay_seconds(step.step_id, render_content(step.content, scope))
-    except (ValueError, TemplateError) as error:
-        return _step_outcome(step, subscriber_id, "failed", str(error))
+    except TemplateError as error:
+        return _record_failure(context, step, subscriber_id, _template_detail(error))
+    except ValueError as error:
+        return _record_failure(context, step, subscriber_id, str(error))
     resume_at = int(time.time()) + seconds
     existing = _claim(context, step, subscriber_id, {"status": "pending", "resumeAt": resume_at})
     if existing is not None and existing["status"] != "pending":
@@ -405,7 +445,9 @@ def _collect_digest(
     try:
         content = render_content(step.content, scope)
         length = delay_seconds(step.step_id, content, kind="digest")
-    except (ValueError, TemplateError) as error:
+    except TemplateError as error:  # nothing claimed: the record's error says why
+        return _step_outcome(step, subscriber_id, "failed", _template_detail(error))
+    except ValueError as error:
         return _step_outcome(step, subscriber_id, "failed", str(error))
     bucket = digests.Bucket.at(
         record.environment_id,
