@@ -87,7 +87,7 @@ def add_key(environment_id: str, api_key: str, client: DynamoDBClient | None = N
 def list_keys(environment_id: str, client: DynamoDBClient | None = None) -> list[dict[str, str]]:
     """The environment's keys as {keyHash, createdAt}: hashes only, a key is never stored."""
     client = client or aws.dynamodb()
-    answer = client.query(
+    pages = client.get_paginator("query").paginate(  # every key: revoking must see them all
         TableName=settings().table_name,
         IndexName="gsi1",
         KeyConditionExpression="gsi1pk = :pk",
@@ -95,6 +95,7 @@ def list_keys(environment_id: str, client: DynamoDBClient | None = None) -> list
     )
     return [
         {"keyHash": items.string(raw, "keyHash") or "", "createdAt": items.string(raw, "createdAt") or ""}
+        for answer in pages
         for raw in answer["Items"]
     ]
 
