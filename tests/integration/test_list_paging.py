@@ -71,6 +71,13 @@ def test_messages_and_execution_details_of_a_transaction_page_with_a_cursor(clou
     assert sorted(m["subscriberId"] for page in pages for m in page) == recipients
     one = walk(cloud, "/v1/messages", {"transactionId": transaction_id, "subscriberId": "r07", "limit": "7"})
     assert [[m["subscriberId"] for m in page] for page in one] == [["r07"]]
+    everyone = cloud.api("GET", "/v1/messages", query={"transactionId": transaction_id, "limit": "7"})[2]
+    status, _, refused = cloud.api(  # a cursor of another listing is refused, not a 5xx
+        "GET",
+        "/v1/messages",
+        query={"transactionId": transaction_id, "subscriberId": "r20", "cursor": everyone["next"]},
+    )
+    assert status == 400 and refused["errors"][0]["field"] == "cursor"
 
     details = walk(cloud, "/v1/execution-details", {"transactionId": transaction_id, "limit": "8"})
     assert [len(page) for page in details] == [8, 8, 8, 6]

@@ -122,6 +122,8 @@ def transaction_page(
     start: dict[str, Any] | None = None
     if cursor:
         after_subscriber, after_step = _decode(_TRANSACTION_CURSOR, cursor, 2)
+        if subscriber_id and after_subscriber != subscriber_id:  # another listing's cursor
+            raise paging.BadCursorError
         start = dict(keys.message(environment_id, transaction_id, after_subscriber, after_step))
 
     def wanted(raw: dict[str, Any]) -> bool:
