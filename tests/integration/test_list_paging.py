@@ -171,3 +171,11 @@ def test_feed_shows_only_delivered_messages_and_the_others_stay_in_messages_and_
         "POST", "/v1/subscribers/eve/messages/mark-as", {"messageId": hidden, "mark": {"read": True}}
     )
     assert marked[0] == 404  # not a feed item, so it cannot be marked as one
+
+
+def test_cursor_after_the_longest_non_ascii_ids_is_accepted_by_its_own_route(cloud: Cloud) -> None:
+    names = [f"{n}" + "😀" * 255 for n in range(3)]  # 256 characters, the longest a subscriberId can be
+    for name in names:
+        assert cloud.api("POST", "/v1/subscribers", {"subscriberId": name})[0] == 201
+    pages = walk(cloud, "/v1/subscribers", {"limit": "1"})
+    assert [s["subscriberId"] for page in pages for s in page] == sorted(names)

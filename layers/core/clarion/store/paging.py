@@ -24,7 +24,10 @@ class BadCursorError(ValueError):
 
 
 def encode_cursor(kind: str, after: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"k": kind, "after": after}).encode()).decode()
+    # UTF-8, not \u escapes: the longest non-ASCII id still fits the routes' cursor bound
+    return base64.urlsafe_b64encode(
+        json.dumps({"k": kind, "after": after}, ensure_ascii=False).encode()
+    ).decode()
 
 
 def decode_cursor(kind: str, cursor: str) -> str:
