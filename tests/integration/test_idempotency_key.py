@@ -11,6 +11,7 @@ from clarion.api.errors import ApiError
 
 from tests.integration.conftest import Cloud
 
+ROUTE = "POST /v1/events/trigger/bulk"
 BODY = {"events": [{"name": "welcome", "to": "ada"}, {"name": "nope", "to": "ada"}]}
 
 
@@ -59,12 +60,12 @@ def test_duplicate_while_the_first_runs_is_409_with_retry_after(
 
     def nested() -> Any:  # the duplicate arrives while the first request is still running
         with pytest.raises(ApiError) as conflict:
-            idempotency.replayable("development", "k-3", "{}", None, nested)
+            idempotency.replayable("development", "k-3", "{}", None, nested, route=ROUTE)
         seen["error"] = conflict.value
         raise RuntimeError("first request crashed")
 
     with cloud.configured_as("ApiFunction"), pytest.raises(RuntimeError):
-        idempotency.replayable("development", "k-3", "{}", None, nested)
+        idempotency.replayable("development", "k-3", "{}", None, nested, route=ROUTE)
     assert isinstance(seen["error"], idempotency.InProgressError)
 
     def busy(*args: Any, **kwargs: Any) -> Any:

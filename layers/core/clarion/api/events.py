@@ -80,6 +80,7 @@ def _replayable(produce: Any) -> Response[dict[str, Any]]:
         event.body,
         router.lambda_context,
         produce,
+        route=f"{event.http_method} {event.path.rstrip('/')}",
     )
 
 

@@ -1,16 +1,28 @@
 """Rate limiting per environment: a token bucket (GCRA) where a bulk of N records costs N.
 Answers carry `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`; a refusal is a 429
-with `Retry-After`."""
+with `Retry-After`. A bulk larger than the burst can never pass: it is a 422 saying so, with no
+`Retry-After`, since a retry would fail the same way."""
 
 from __future__ import annotations
 
 import math
 import time
 
-from clarion.api.errors import TooManyRequestsError
+from clarion.api.errors import TooManyRequestsError, UnprocessableError
 from clarion.store import environments, rate_buckets
 
 _MICROS = 1_000_000
+
+
+class BulkExceedsBurstError(UnprocessableError):
+    error_type = "bulk_exceeds_burst"
+
+    def __init__(self, size: int, burst: int) -> None:
+        message = (
+            f"a bulk of {size} records exceeds this environment's burst of {burst} and can never "
+            f"be accepted; send at most {burst} records per request"
+        )
+        super().__init__(message, {"body": {"messages": [message], "value": size}})
 
 
 def take(environment_id: str, cost: int) -> dict[str, str]:
@@ -19,10 +31,7 @@ def take(environment_id: str, cost: int) -> dict[str, str]:
     interval = _MICROS // limit.per_second
     tolerance = limit.burst * interval
     if cost > limit.burst:
-        raise TooManyRequestsError(
-            f"a request of {cost} records exceeds this environment's burst of {limit.burst}",
-            headers=_headers(limit.burst, 0, 0) | {"Retry-After": "0"},
-        )
+        raise BulkExceedsBurstError(cost, limit.burst)
     now = time.time_ns() // 1000
     taken = rate_buckets.take(environment_id, now, cost * interval, tolerance)
     if not taken.allowed:

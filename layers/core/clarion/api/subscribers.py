@@ -173,17 +173,28 @@ def mark_messages(subscriber_id: str, body: MarkAs) -> dict[str, Any]:
     environment_id = router.context["environment_id"]
     ids = [body.messageId] if isinstance(body.messageId, str) else body.messageId
     subscriber_id = path_id(subscriber_id, "subscriberId")
-    missing = [
-        i
-        for i in ids
-        if not messages.mark(environment_id, subscriber_id, i, body.mark.get("read"), body.mark.get("seen"))
-    ]
+    marked = {
+        i: messages.mark(environment_id, subscriber_id, i, body.mark.get("read"), body.mark.get("seen"))
+        for i in dict.fromkeys(ids)
+    }
+    missing = [i for i, message in marked.items() if message is None]
     if missing:
         raise NotFoundError(f"messageId: no in-app message {', '.join(missing)} for this subscriber")
-    return {"data": [m for m in messages.feed(environment_id, subscriber_id, 100) if m["id"] in ids]}
+    return {"data": [message for message in marked.values() if message is not None]}
 
 
 @router.get("/v1/subscribers/<subscriber_id>/notifications/feed")
-def feed(subscriber_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 50) -> dict[str, Any]:
+def feed(
+    subscriber_id: str,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=8000)] = None,
+) -> dict[str, Any]:
+    """The delivered in-app messages, newest first; `next` (and `hasMore`) while more follow."""
     subscriber_id = path_id(subscriber_id, "subscriberId")
-    return {"data": messages.feed(router.context["environment_id"], subscriber_id, limit)}
+    try:
+        page, next_cursor = messages.feed(router.context["environment_id"], subscriber_id, limit, cursor)
+    except subscribers.BadCursorError as error:
+        raise BadRequestError(
+            f"cursor: {error}", {"cursor": {"messages": [str(error)], "type": "bad_cursor"}}
+        ) from error
+    return {"data": page, "hasMore": next_cursor is not None, "next": next_cursor}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from clarion.api.errors import field_errors
-from clarion.ids import generated_transaction_id
+from clarion.ids import GENERATED_PREFIX, generated_transaction_id, is_generated
 from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TopicRef, TriggerRecord
 from clarion.model.identifiers import SubscriberId, TenantId, TopicKey, WorkflowName
 from clarion.model.trigger import Recipient
@@ -74,6 +74,16 @@ class NovuTriggerEvent(BaseModel):
     tenant: TenantId | NovuTenant | None = None
     transactionId: Annotated[str, Field(min_length=1, max_length=256)] | None = None
     bridgeUrl: str | None = None
+
+    @field_validator("transactionId")
+    @classmethod
+    def _not_clarions(cls, value: str | None) -> str | None:
+        """Clarion's ids are not callers' to choose (clarion.ids); one it generated is a reuse."""
+        if value and value.startswith(GENERATED_PREFIX) and not is_generated(value):
+            raise ValueError(
+                f"ids beginning with '{GENERATED_PREFIX}' are reserved for the ids Clarion generates"
+            )
+        return value
 
     def recipients(self) -> list[Recipient]:
         listed = self.to if isinstance(self.to, list) else [self.to]

@@ -3,8 +3,9 @@ is a bulk of up to 100 (207 Multi-Status, one record per item in request order).
 
 Recipients' channel identities ($email, $sms, $slack, ...) are stored on the subscriber as the
 internal model's profile fields and Novu-shaped `channels`; `is_transient` recipients are
-delivered to but never stored. `$idempotency_key` becomes the record's transactionId, so a
-repeat within the claim's lifetime is answered as accepted without running again.
+delivered to but never stored. `$idempotency_key` becomes the record's transactionId (in the
+callers' namespace: ids.caller_key_transaction_id), so a repeat within the claim's lifetime is
+answered as accepted without running again.
 `data.$attachments` (a URL, or base64 under 50 KB) are checked here and attached to the
 workflow's emails by the email channel."""
 
@@ -17,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from clarion.api.errors import field_errors
-from clarion.ids import generated_transaction_id, new_id
+from clarion.ids import caller_key_transaction_id, generated_transaction_id, new_id
 from clarion.intake.accept import TRANSACTION_REUSED, WORKFLOW_NOT_FOUND
 from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TriggerRecord
 from clarion.model.identifiers import SubscriberId, TenantId, WorkflowName
@@ -173,7 +174,9 @@ def parse_record(
         environment_id=environment_id,
         bulk_id=bulk_id,
         index=index,
-        transaction_id=trigger.idempotency_key or generated_transaction_id(bulk_id, index),
+        transaction_id=caller_key_transaction_id(trigger.idempotency_key)
+        if trigger.idempotency_key
+        else generated_transaction_id(bulk_id, index),
         workflow_id=trigger.workflow,
         recipients=unique,
         payload=trigger.data,

@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from clarion import queues
 from clarion.config import settings
-from clarion.ids import GENERATED_PREFIX, generated_transaction_id
+from clarion.ids import generated_transaction_id, is_generated
 from clarion.model import RecordOutcome, RecordStatus, TriggerRecord, Workflow
 from clarion.observability import correlate, count_refusals, logger, metrics
 from clarion.store import bulks, tenants, transactions, workflows
@@ -43,9 +43,10 @@ def accept(
     own = [r for r in runnable if r.transaction_id == generated_transaction_id(bulk_id, r.index)]
     callers = [r for r in runnable if r.transaction_id != generated_transaction_id(bulk_id, r.index)]
     # An id in Clarion's generated form that is not this record's was generated for another
-    # trigger, which used it: it is refused as reused, never claimed.
-    foreign = [r for r in callers if r.transaction_id.startswith(GENERATED_PREFIX)]
-    to_claim = [r for r in callers if not r.transaction_id.startswith(GENERATED_PREFIX)]
+    # trigger, which used it: it is refused as reused, never claimed. (Callers' own ids never
+    # take that form: see clarion.ids.)
+    foreign = [r for r in callers if is_generated(r.transaction_id)]
+    to_claim = [r for r in callers if not is_generated(r.transaction_id)]
     claimed, reused = transactions.claim(to_claim, expires_at) if to_claim else ([], [])
     claimed, reused = own + claimed, foreign + reused
     for record in reused:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from clarion import aws
 from clarion.config import settings
 from clarion.model import RecordOutcome, RecordStatus
-from clarion.store import batches, items, keys
+from clarion.store import batches, items, keys, paging
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -175,29 +175,25 @@ def records(
     status: str | None = None,
     client: DynamoDBClient | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Record rows in request order, optionally only those in one status; the cursor is opaque."""
+    """Record rows in request order, optionally only those in one status, and the next page's
+    opaque cursor (None at the end). A status filter may skip many rows: reading goes on until
+    the page is full or the bulk ends, so a short page never hides rows after it."""
     client = client or aws.dynamodb()
     key = keys.bulk_record(environment_id, bulk_id, 0)
     query: Any = {
         "TableName": settings().table_name,
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :rec)",
         "ExpressionAttributeValues": {":pk": items.s(key["pk"]), ":rec": items.s("REC#")},
-        "Limit": limit,
         "ConsistentRead": True,
     }
     if status:
         query["FilterExpression"] = "#status = :status"
         query["ExpressionAttributeNames"] = {"#status": "status"}
         query["ExpressionAttributeValues"][":status"] = items.s(status)
-    if cursor:
-        query["ExclusiveStartKey"] = items.key(
-            keys.bulk_record(environment_id, bulk_id, decode_cursor(cursor))
-        )
-    answer = client.query(**query)
-    rows = [_public_row(items.doc(raw)) for raw in answer["Items"]]
-    last = answer.get("LastEvaluatedKey")
-    next_cursor = encode_cursor(int(last["sk"]["S"].removeprefix("REC#"))) if last else None
-    return rows, next_cursor
+    start = dict(keys.bulk_record(environment_id, bulk_id, decode_cursor(cursor))) if cursor else None
+    found, more = paging.query_page(client, query, limit, start)
+    rows = [_public_row(items.doc(raw)) for raw in found]
+    return rows, encode_cursor(rows[-1]["index"]) if more and rows else None
 
 
 def _public_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from clarion import aws
 from clarion.config import settings
-from clarion.store import items, keys
+from clarion.store import items, keys, paging
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,7 +36,7 @@ def claim(
     """Write the step item if it does not exist. None when claimed now; else the existing item."""
     client = client or aws.dynamodb()
     attributes: dict[str, Any] = {"status": message["status"]}
-    if message.get("channel") == IN_APP:  # the feed index holds in-app messages only
+    if _in_feed(message):  # the feed index holds delivered in-app messages only
         attributes |= {
             "gsi1pk": keys.feed(environment_id, subscriber_id),
             "gsi1sk": f"{message['createdAt']}#{transaction_id}#{step_id}",
@@ -66,18 +67,28 @@ def settle(
 ) -> bool:
     """Move a step item from expected_status to message['status']; False if it was not in it."""
     client = client or aws.dynamodb()
+    update, values = (
+        "SET #doc = :doc, #status = :status",
+        {
+            ":doc": items.json_value(message),
+            ":status": items.s(message["status"]),
+            ":expected": items.s(expected_status),
+        },
+    )
+    if _in_feed(message):  # delivered now: it joins the feed
+        update += ", gsi1pk = :feed, gsi1sk = :feed_order"
+        values |= {
+            ":feed": items.s(keys.feed(environment_id, subscriber_id)),
+            ":feed_order": items.s(f"{message['createdAt']}#{transaction_id}#{step_id}"),
+        }
     try:
         client.update_item(
             TableName=settings().table_name,
             Key=items.key(keys.message(environment_id, transaction_id, subscriber_id, step_id)),
-            UpdateExpression="SET #doc = :doc, #status = :status",
+            UpdateExpression=update,
             ConditionExpression="#status = :expected",
             ExpressionAttributeNames={"#doc": "doc", "#status": "status"},
-            ExpressionAttributeValues={
-                ":doc": items.json_value(message),
-                ":status": items.s(message["status"]),
-                ":expected": items.s(expected_status),
-            },
+            ExpressionAttributeValues=values,
         )
     except client.exceptions.ConditionalCheckFailedException:
         return False
@@ -91,32 +102,117 @@ def for_transaction(
     client = client or aws.dynamodb()
     paginator = client.get_paginator("query")
     found: list[dict[str, Any]] = []
-    for page in paginator.paginate(
-        TableName=settings().table_name,
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :msg)",
-        ExpressionAttributeValues={
-            ":pk": items.s(keys.message(environment_id, transaction_id, "", "")["pk"]),
-            ":msg": items.s("MSG#"),
-        },
-    ):
+    for page in paginator.paginate(**_transaction_query(environment_id, transaction_id, "")):
         found += [items.doc(raw) for raw in page["Items"]]
     return found
 
 
-def feed(
-    environment_id: str, subscriber_id: str, limit: int = 50, client: DynamoDBClient | None = None
-) -> list[dict[str, Any]]:
-    """The subscriber's in-app messages, newest first."""
+def transaction_page(
+    environment_id: str,
+    transaction_id: str,
+    limit: int,
+    cursor: str | None = None,
+    subscriber_id: str | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+    client: DynamoDBClient | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a transaction's step items (one subscriber's, if given) that `keep` accepts,
+    in (subscriber, step) order, and the next page's cursor (None at the end)."""
     client = client or aws.dynamodb()
-    answer = client.query(
-        TableName=settings().table_name,
-        IndexName="gsi1",
-        KeyConditionExpression="gsi1pk = :pk",
-        ExpressionAttributeValues={":pk": items.s(keys.feed(environment_id, subscriber_id))},
-        ScanIndexForward=False,
-        Limit=limit,
+    start: dict[str, Any] | None = None
+    if cursor:
+        after_subscriber, after_step = _decode(_TRANSACTION_CURSOR, cursor, 2)
+        if subscriber_id and after_subscriber != subscriber_id:  # another listing's cursor
+            raise paging.BadCursorError
+        start = dict(keys.message(environment_id, transaction_id, after_subscriber, after_step))
+
+    def wanted(raw: dict[str, Any]) -> bool:
+        row = items.doc(raw)
+        return (not subscriber_id or row["subscriberId"] == subscriber_id) and (keep is None or keep(row))
+
+    prefix = f"{subscriber_id}#" if subscriber_id else ""  # narrows the read; `wanted` decides
+    found, more = paging.query_page(
+        client, _transaction_query(environment_id, transaction_id, prefix), limit, start, wanted
     )
-    return [_in_app(raw) for raw in answer["Items"]]
+    rows = [items.doc(raw) for raw in found]
+    last = [rows[-1]["subscriberId"], rows[-1]["stepId"]] if rows else []
+    return rows, paging.encode_cursor(
+        _TRANSACTION_CURSOR, json.dumps(last, ensure_ascii=False)
+    ) if more and rows else None
+
+
+def _transaction_query(environment_id: str, transaction_id: str, sk_prefix: str) -> dict[str, Any]:
+    return {
+        "TableName": settings().table_name,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :msg)",
+        "ExpressionAttributeValues": {
+            ":pk": items.s(keys.message(environment_id, transaction_id, "", "")["pk"]),
+            ":msg": items.s(f"MSG#{sk_prefix}"),
+        },
+    }
+
+
+def feed(
+    environment_id: str,
+    subscriber_id: str,
+    limit: int = 50,
+    cursor: str | None = None,
+    client: DynamoDBClient | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the subscriber's delivered in-app messages, newest first, and the next page's
+    cursor (None at the end). Rows indexed before the index held delivered messages only are
+    read past, never shown."""
+    client = client or aws.dynamodb()
+    start: dict[str, Any] | None = None
+    if cursor:
+        created_at, transaction_id, step_id = _decode(_FEED_CURSOR, cursor, 3)
+        start = dict(keys.message(environment_id, transaction_id, subscriber_id, step_id)) | {
+            "gsi1pk": keys.feed(environment_id, subscriber_id),
+            "gsi1sk": f"{created_at}#{transaction_id}#{step_id}",
+        }
+    found, more = paging.query_page(
+        client,
+        {
+            "TableName": settings().table_name,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": items.s(keys.feed(environment_id, subscriber_id))},
+            "ScanIndexForward": False,
+        },
+        limit,
+        start,
+        lambda raw: items.string(raw, "status") == _DELIVERED,
+    )
+    rows = [_in_app(raw) for raw in found]
+    if not (more and rows):
+        return rows, None
+    last = rows[-1]
+    return rows, paging.encode_cursor(
+        _FEED_CURSOR,
+        json.dumps([last["createdAt"], last["transactionId"], last["stepId"]], ensure_ascii=False),
+    )
+
+
+_DELIVERED = "sent"
+_FEED_CURSOR = "feed"
+_TRANSACTION_CURSOR = "messages"
+
+
+def _in_feed(message: dict[str, Any]) -> bool:
+    """Only a delivered in-app message is in the feed; skipped and failed ones are execution
+    details (and messages of their transaction), not items a subscriber reads."""
+    return message.get("channel") == IN_APP and message.get("status") == _DELIVERED
+
+
+def _decode(kind: str, cursor: str, parts: int) -> list[str]:
+    """The string parts a cursor of this kind carries; anything else is a BadCursorError."""
+    try:
+        decoded = json.loads(paging.decode_cursor(kind, cursor))
+    except ValueError as error:
+        raise paging.BadCursorError from error
+    if not (isinstance(decoded, list) and len(decoded) == parts and all(isinstance(p, str) for p in decoded)):
+        raise paging.BadCursorError
+    return decoded
 
 
 def message_id(transaction_id: str, step_id: str) -> str:
@@ -139,25 +235,28 @@ def mark(
     read: bool | None,
     seen: bool | None,
     client: DynamoDBClient | None = None,
-) -> bool:
-    """Set read/seen on one of the subscriber's in-app messages; False if there is no such message."""
+) -> dict[str, Any] | None:
+    """Set read/seen on one of the subscriber's in-app messages and return it as the feed shows
+    it; None if there is no such message in the subscriber's feed."""
     found = parse_message_id(message)
     if found is None or (read is None and seen is None):
-        return False
+        return None
     client = client or aws.dynamodb()
     flags = {name: value for name, value in (("isRead", read), ("isSeen", seen)) if value is not None}
     try:
-        client.update_item(
+        answer = client.update_item(
             TableName=settings().table_name,
             Key=items.key(keys.message(environment_id, found[0], subscriber_id, found[1])),
             UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in flags),
-            ConditionExpression="attribute_exists(pk) AND gsi1pk = :feed",
+            ConditionExpression="attribute_exists(pk) AND gsi1pk = :feed AND #status = :delivered",
+            ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={f":{name}": {"BOOL": value} for name, value in flags.items()}
-            | {":feed": items.s(keys.feed(environment_id, subscriber_id))},
+            | {":feed": items.s(keys.feed(environment_id, subscriber_id)), ":delivered": items.s(_DELIVERED)},
+            ReturnValues="ALL_NEW",
         )
     except client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+        return None
+    return _in_app(answer["Attributes"])
 
 
 def _in_app(raw: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,10 @@ class BadCursorError(ValueError):
 
 
 def encode_cursor(kind: str, after: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"k": kind, "after": after}).encode()).decode()
+    # UTF-8, not \u escapes: the longest non-ASCII id still fits the routes' cursor bound
+    return base64.urlsafe_b64encode(
+        json.dumps({"k": kind, "after": after}, ensure_ascii=False).encode()
+    ).decode()
 
 
 def decode_cursor(kind: str, cursor: str) -> str:
@@ -40,28 +43,48 @@ def decode_cursor(kind: str, cursor: str) -> str:
     return after
 
 
+# A page's items stop short of this many bytes (and say that more follow): the answer must fit
+# in a Lambda response (6 MB), whatever the items hold.
+MAX_PAGE_BYTES = 4_000_000
+
+
 def query_page(
     client: DynamoDBClient,
     query: dict[str, Any],
     limit: int,
     start_key: dict[str, Any] | None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Up to `limit` items of a Query from `start_key` on, and whether more follow.
+    """Up to `limit` items of a Query from `start_key` on (those `keep` accepts), and whether
+    more follow.
 
     One item more than asked is read, so that `more` is exact (no empty last page); DynamoDB
-    may stop early (1 MB per call), so this reads on until the page is full or the end."""
+    stops a call at 1 MB, so this reads on until the page is full or the end. A page also stops
+    before MAX_PAGE_BYTES (with `more`), so large items are paged, never cut off."""
     found: list[dict[str, Any]] = []
+    size = 0
     exclusive = items.key(start_key) if start_key else None
     while len(found) <= limit:
         request = dict(query, Limit=limit + 1 - len(found))
         if exclusive:
             request["ExclusiveStartKey"] = exclusive
         answer = client.query(**request)
-        found += answer["Items"]
+        for raw in answer["Items"]:
+            if keep is not None and not keep(raw):
+                continue
+            size += _size(raw)
+            if size > MAX_PAGE_BYTES and found:
+                return found[:limit], True
+            found.append(raw)
         exclusive = answer.get("LastEvaluatedKey")
         if not exclusive:
             break
     return found[:limit], len(found) > limit
+
+
+def _size(raw: dict[str, Any]) -> int:
+    """About what an item adds to an answer: its string attributes (the doc holds the object)."""
+    return sum(len(value.get("S", "")) for value in raw.values())
 
 
 def listing_page(
