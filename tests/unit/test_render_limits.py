@@ -48,7 +48,7 @@ def test_hostile_template_fails_fast_with_a_template_limit(name: str) -> None:
     elapsed = time.monotonic() - started
     print(f"{name}: refused in {elapsed:.3f}s")
     assert str(raised.value).startswith("body: ")
-    assert elapsed < render.RENDER_SECONDS + 1.5  # the budget, and one step past it on a busy box
+    assert elapsed < 10  # the CPU budget is half a second; unbounded, some of these run for minutes
 
 
 def test_limits_leave_ordinary_templates_alone() -> None:
@@ -71,7 +71,7 @@ def test_each_render_has_its_own_budget_and_a_cached_template_renders_again() ->
     with pytest.raises(TemplateLimitError):
         render_content({"body": slow}, {"payload": {**SCOPE["payload"], "n": 99999}})
     assert render_content({"body": slow}, {"payload": {"items": [3, 1], "n": 3}}) == {"body": "done"}
-    assert render._deadline.get() == float("inf")  # nothing left armed for the next render
+    assert render._budget.get() is None  # nothing left armed for the next render
 
 
 def test_a_syntax_error_stays_a_plain_template_error() -> None:
