@@ -28,6 +28,7 @@ from clarion.channels.delivery import Delivery, OutboundPolicy
 from clarion.clock import now_iso
 from clarion.engine.conditions import lookup, skip_reason
 from clarion.engine.render import TemplateError, render_content
+from clarion.engine.timing import wait_seconds
 from clarion.model import (
     Continuation,
     RecordOutcome,
@@ -57,7 +58,6 @@ BROADCAST_PAGE = 100
 MAX_SQS_DELAY = 900
 _DELIVERY_ATTEMPTS = 3
 _BACKOFF_SECONDS = 0.2
-_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86_400}
 
 
 @dataclass
@@ -188,7 +188,7 @@ def _run_steps(
     outcomes: list[StepOutcome] = []
     for index in range(start, len(context.workflow.steps)):
         step = context.workflow.steps[index]
-        reason = skip_reason(step, record.workflow_id, subscriber, scope, only_channels)
+        reason = skip_reason(step, context.workflow, subscriber, scope, only_channels)
         if reason is not None:
             outcomes.append(_record_skip(context, step, subscriber, reason))
             continue
@@ -315,15 +315,8 @@ def _send_with_retries(
 
 
 def delay_seconds(step_id: str, content: dict[str, Any], kind: str = "delay") -> int:
-    """`{"amount": 5, "unit": "minutes"}`; the amount may be a template (`{{ payload.wait }}`)."""
-    unit = content.get("unit", "seconds")
-    try:
-        amount = float(content.get("amount", 0))
-    except (TypeError, ValueError):
-        amount = -1
-    if amount < 0 or unit not in _UNIT_SECONDS:
-        raise ValueError(f"{kind} '{step_id}' needs content.amount >= 0 and a unit of {list(_UNIT_SECONDS)}")
-    return int(amount * _UNIT_SECONDS[unit])
+    """`{"amount": 5, "unit": "minutes"}` or `{"until": <date>}`; the amount may be a template."""
+    return wait_seconds(step_id, content, time.time(), kind)
 
 
 def _schedule_delay(
