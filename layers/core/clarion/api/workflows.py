@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import Field, PlainValidator, ValidationError
+from pydantic import Field, PlainValidator, ValidationError, field_validator
 
 from clarion.api.errors import BadRequestError, ConflictError, NotFoundError, field_errors
 from clarion.api.paths import path_id
@@ -105,9 +105,12 @@ class WorkflowCreate(WorkflowChanges):
     steps, ...}` whose id is its `identifier` (or `triggers[0].identifier`), else its name as
     Novu makes one (`Order shipped` -> `order-shipped`)."""
 
-    refused: ClassVar[dict[str, str]] = WorkflowChanges.refused | {
-        "triggerId": "assigned by Clarion: leave it out"
-    }
+    @field_validator("trigger_id")
+    @classmethod
+    def _assigned_here(cls, trigger_id: int | None) -> int | None:
+        if trigger_id is not None:
+            raise ValueError("assigned by Clarion: leave it out")
+        return trigger_id
 
     def to_workflow(self) -> Workflow:
         ids = self.ids_given()

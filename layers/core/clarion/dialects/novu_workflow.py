@@ -203,7 +203,7 @@ class NovuStep(StrictModel):
     should_stop_on_fail: bool = Field(default=False, alias="shouldStopOnFail")
     template: NovuTemplate
     filters: list[NovuStepFilter] = Field(default_factory=list, max_length=50)
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = Field(default=None, validate_default=True)
 
     @classmethod
     def misplaced(cls, name: str, data: dict[str, Any]) -> str | None:
