@@ -50,7 +50,7 @@ NOVU_ORDER_WORKFLOW: dict[str, Any] = {
         {
             "name": "Wait",
             "template": {"type": "delay", "content": ""},
-            "metadata": {"type": "regular", "amount": 1, "unit": "seconds"},
+            "metadata": {"type": "regular", "amount": 2, "unit": "seconds"},
         },
         {
             "name": "Follow up",

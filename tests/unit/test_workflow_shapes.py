@@ -181,7 +181,7 @@ def test_a_novu_workflow_becomes_the_one_model() -> None:
     assert workflow.workflow_id == "order-update"  # Novu's identifier for the name
     assert [s.step_id for s in workflow.steps] == ["big-order", "vip-or-europe", "wait", "follow-up"]
     assert [s.type for s in workflow.steps] == ["in_app", "in_app", "delay", "in_app"]
-    assert workflow.steps[2].content == {"amount": 1, "unit": "seconds"}
+    assert workflow.steps[2].content == {"amount": 2, "unit": "seconds"}
     api = workflow.to_api()
     assert api["steps"][0]["conditions"] == [
         {
