@@ -544,26 +544,26 @@ def test_integrations_one_active_per_channel_and_secrets_masked(cloud: Cloud, st
             "identifier": "ses-main",
             "credentials": {
                 "from": "no-reply@example.com",
-                "region": "eu-west-1",
-                "secretKey": "abcdefgh12345678",
+                "senderName": "eu-west-1",
+                "configurationSetName": "abcdefgh12345678",
             },
         },
     )
     assert status == 201
     assert body["data"]["credentials"] == {
         "from": "no-reply@example.com",
-        "region": "eu-west-1",
-        "secretKey": "****5678",
+        "senderName": "eu-west-1",
+        "configurationSetName": "****5678",
     }
     assert body["data"]["active"] is True
     cloud.api(
         "POST",
         "/v1/integrations",
         {
-            "providerId": "sendgrid",
+            "providerId": "ses",
             "channel": "email",
             "identifier": "sg",
-            "credentials": {"apiKey": "short"},
+            "credentials": {"configurationSetName": "short"},
         },
     )
     cloud.api("POST", "/v1/integrations", {"providerId": "sns", "channel": "sms", "active": False})
@@ -572,7 +572,7 @@ def test_integrations_one_active_per_channel_and_secrets_masked(cloud: Cloud, st
 
     assert listed["ses-main"]["active"] is False
     assert listed["sg"]["active"] is True
-    assert listed["sg"]["credentials"] == {"apiKey": "****"}
+    assert listed["sg"]["credentials"] == {"configurationSetName": "****"}
     assert "abcdefgh" not in str(listed)
     sms = next(i for i in listed.values() if i["channel"] == "sms")
     assert sms["active"] is False and sms["identifier"].startswith("sns-")
@@ -582,7 +582,7 @@ def test_integrations_one_active_per_channel_and_secrets_masked(cloud: Cloud, st
         assert integrations.active_for(DEVELOPMENT, "sms") is None
         assert set(integrations.all_active(DEVELOPMENT)) == {"email"}
         assert integrations.all_active("staging") == {}
-    assert email is not None and email["credentials"] == {"apiKey": "short"}
+    assert email is not None and email["credentials"] == {"configurationSetName": "short"}
     assert cloud.api("GET", "/v1/integrations", key=staging)[2] == {"data": []}
 
 

@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from clarion.api.errors import BadRequestError, ConflictError, NotFoundError, field_errors
 from clarion.api.paths import path_id
 from clarion.clock import now_iso
+from clarion.model.strict import StrictModel
 from clarion.model.subscriber import (
     PreferencesPatch,
     SubscriberChanges,
@@ -29,7 +30,7 @@ router = APIGatewayRouter()
 MAX_BULK_SUBSCRIBERS = 500
 
 
-class BulkSubscribers(BaseModel):
+class BulkSubscribers(StrictModel):
     """Each entry is validated on its own: a bad one is reported, its neighbours are still stored."""
 
     subscribers: list[Any] = Field(min_length=1, max_length=MAX_BULK_SUBSCRIBERS)
@@ -161,7 +162,7 @@ def update_credentials(subscriber_id: str, channel: SubscriberChannel) -> dict[s
     return {"data": subscriber_view(_update(subscriber_id, change))}
 
 
-class MarkAs(BaseModel):
+class MarkAs(StrictModel):
     """Novu's mark-as body: one message id or many, and the flags to set."""
 
     messageId: str | list[str]

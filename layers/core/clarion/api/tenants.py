@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from clarion.api.errors import BadRequestError, ConflictError, NotFoundError
 from clarion.api.paths import path_id
 from clarion.clock import now_iso
 from clarion.model.identifiers import TenantId
+from clarion.model.strict import StrictModel
 from clarion.store import tenants
 
 router = APIGatewayRouter()
@@ -20,13 +21,13 @@ router = APIGatewayRouter()
 TenantIdentifier = Annotated[TenantId, Field(pattern=r"^[^\s/#]+$")]
 
 
-class TenantCreate(BaseModel):
+class TenantCreate(StrictModel):
     identifier: TenantIdentifier
     name: str = Field(min_length=1, max_length=256)
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class TenantChanges(BaseModel):
+class TenantChanges(StrictModel):
     identifier: TenantIdentifier | None = None
     name: str | None = Field(default=None, min_length=1, max_length=256)
     data: dict[str, Any] | None = None

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from clarion.api.errors import BadRequestError, ConflictError, NotFoundError
 from clarion.api.paths import path_id
 from clarion.clock import now_iso
 from clarion.model.identifiers import SubscriberId
+from clarion.model.strict import StrictModel
 from clarion.store import subscribers, topics
 
 router = APIGatewayRouter()
@@ -20,12 +21,12 @@ router = APIGatewayRouter()
 MAX_MEMBERS_PER_REQUEST = 1000
 
 
-class TopicCreate(BaseModel):
+class TopicCreate(StrictModel):
     key: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9_.:@-]+$")
     name: str = Field(min_length=1, max_length=256)
 
 
-class TopicMembers(BaseModel):
+class TopicMembers(StrictModel):
     subscribers: list[SubscriberId] = Field(min_length=1, max_length=MAX_MEMBERS_PER_REQUEST)
 
 

@@ -19,7 +19,6 @@ run's step stays `digested`. Cancelling the owner's transaction cancels the whol
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,7 @@ from clarion.clock import now_iso
 from clarion.config import settings
 from clarion.engine.conditions import lookup, skip_reason
 from clarion.engine.render import TemplateError, TemplateLimitError, render_content
+from clarion.engine.timing import wait_seconds
 from clarion.model import (
     Continuation,
     RecordOutcome,
@@ -59,11 +59,9 @@ from clarion.store import (
 TOPIC_PAGE = 100
 BROADCAST_PAGE = 100
 MAX_SQS_DELAY = 900
-MAX_DELAY_SECONDS = 366 * 86_400  # a delay or a digest window: a year at most
 MAX_MESSAGE_BYTES = 380 * 1024  # a step item's document; the rest of the 400 KB is keys and indexes
 _DELIVERY_ATTEMPTS = 3
 _BACKOFF_SECONDS = 0.2
-_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86_400}
 
 
 @dataclass
@@ -194,7 +192,7 @@ def _run_steps(
     outcomes: list[StepOutcome] = []
     for index in range(start, len(context.workflow.steps)):
         step = context.workflow.steps[index]
-        reason = skip_reason(step, record.workflow_id, subscriber, scope, only_channels)
+        reason = skip_reason(step, context.workflow, subscriber, scope, only_channels)
         if reason is not None:
             outcomes.append(_record_skip(context, step, subscriber, reason))
             continue
@@ -352,20 +350,8 @@ def _send_with_retries(
 
 
 def delay_seconds(step_id: str, content: dict[str, Any], kind: str = "delay") -> int:
-    """`{"amount": 5, "unit": "minutes"}`; the amount may be a template (`{{ payload.wait }}`)."""
-    unit = content.get("unit", "seconds")
-    try:
-        amount = float(content.get("amount", 0))
-    except (TypeError, ValueError, OverflowError):
-        amount = math.nan
-    if not math.isfinite(amount) or amount < 0 or unit not in _UNIT_SECONDS:
-        raise ValueError(
-            f"{kind} '{step_id}' needs content.amount, a number >= 0, and a unit of {list(_UNIT_SECONDS)}"
-        )
-    seconds = amount * _UNIT_SECONDS[unit]
-    if seconds > MAX_DELAY_SECONDS:
-        raise ValueError(f"{kind} '{step_id}' is longer than {MAX_DELAY_SECONDS // 86_400} days")
-    return int(seconds)
+    """`{"amount": 5, "unit": "minutes"}` or `{"until": <date>}`; the amount may be a template."""
+    return wait_seconds(step_id, content, time.time(), kind)
 
 
 def _schedule_delay(

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from clarion.model.identifiers import SubscriberId, WorkflowName
+from clarion.model.strict import StrictModel
 
 PreferenceChannel = Literal["in_app", "email", "sms", "chat", "push"]
 
@@ -30,9 +31,7 @@ class ChannelCredentials(BaseModel):
     )
 
 
-class SubscriberChannel(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class SubscriberChannel(StrictModel):
     provider_id: str = Field(alias="providerId", min_length=1, max_length=128)
     integration_identifier: str | None = Field(default=None, alias="integrationIdentifier", max_length=128)
     credentials: ChannelCredentials
@@ -41,11 +40,9 @@ class SubscriberChannel(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-class SubscriberChanges(BaseModel):
-    """Profile fields to set; fields not sent are kept, `null` clears one. Unknown keys are ignored
-    (Novu's SDKs send a few we do not store)."""
-
-    model_config = ConfigDict(populate_by_name=True)
+class SubscriberChanges(StrictModel):
+    """Profile fields to set; fields not sent are kept, `null` clears one. Another field is refused
+    by name (model.strict)."""
 
     email: str | None = Field(default=None, max_length=320, pattern=_EMAIL)
     first_name: ShortText | None = Field(default=None, alias="firstName")
@@ -68,7 +65,7 @@ class SubscriberCreate(SubscriberChanges):
     subscriber_id: SubscriberId = Field(alias="subscriberId")
 
 
-class PreferencesPatch(BaseModel):
+class PreferencesPatch(StrictModel):
     """`{channels: {sms: false}, workflows: {<workflowId>: {email: false}}}`, merged into what is stored."""
 
     channels: dict[PreferenceChannel, bool] = Field(default_factory=dict)
