@@ -26,6 +26,7 @@ class WorkflowChanges(BaseModel):
     name: str | None = Field(default=None, max_length=256)
     active: bool | None = None
     steps: list[Step] | None = Field(default=None, max_length=50)
+    trigger_event: str | None = Field(default=None, alias="triggerEvent", min_length=1, max_length=128)
 
 
 @router.post("/v1/workflows")

@@ -48,6 +48,8 @@ class Workflow(BaseModel):
     active: bool = True
     steps: list[Step] = Field(default_factory=list, max_length=50)
     trigger_id: int | None = Field(default=None, alias="triggerId")
+    # SuprSend: a tracked event of this name starts the workflow (api.suprsend_events)
+    trigger_event: str | None = Field(default=None, alias="triggerEvent", min_length=1, max_length=128)
 
     def to_api(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)

@@ -107,7 +107,8 @@ def create(environment_id: str, workflow: Workflow, client: DynamoDBClient | Non
 def update(
     environment_id: str, workflow_id: str, changes: dict[str, Any], client: DynamoDBClient | None = None
 ) -> Workflow | None:
-    """Replace a stored workflow's fields given in `changes` (API names: name, active, steps),
+    """Replace a stored workflow's fields given in `changes` (API names: name, active, steps,
+    triggerEvent),
     keeping its id and triggerId; None if there is no such workflow. Written on condition that
     the stored one is still the one read (WorkflowChangedError otherwise)."""
     client = client or aws.dynamodb()
@@ -117,7 +118,9 @@ def update(
     if raw is None:
         return None
     current = items.doc(raw)
-    allowed = {name: value for name, value in changes.items() if name in ("name", "active", "steps")}
+    allowed = {
+        name: value for name, value in changes.items() if name in ("name", "active", "steps", "triggerEvent")
+    }
     stored = Workflow.model_validate(current | allowed)
     try:
         client.put_item(
