@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import RunningStack
-from tests.hostile_json import CASES, NOT_JSON_TYPES, SUPRSEND_PATH, SUPRSEND_PATHS, assert_refused, body_routes
+from tests.hostile_json import CASES, NOT_JSON_TYPES, SUPRSEND_PATHS, assert_refused, body_routes
 
 pytestmark = pytest.mark.e2e
 ROUTES = body_routes()

@@ -8,7 +8,14 @@ import json
 
 import pytest
 
-from tests.hostile_json import CASES, NOT_JSON_TYPES, SUPRSEND_PATH, SUPRSEND_PATHS, assert_refused, body_routes
+from tests.hostile_json import (
+    CASES,
+    NOT_JSON_TYPES,
+    SUPRSEND_PATH,
+    SUPRSEND_PATHS,
+    assert_refused,
+    body_routes,
+)
 from tests.integration.conftest import Cloud
 
 ROUTES = body_routes()
