@@ -7,11 +7,13 @@ import json
 import re
 from typing import Any
 
+from clarion.api import suprsend_cancel, suprsend_events
 from clarion.api.app import app
 
 from tests.strategies import nested
 
 SUPRSEND_PATH = "/trigger/"
+SUPRSEND_PATHS = {SUPRSEND_PATH, *suprsend_events.PATHS, suprsend_cancel.PATH}  # SuprSend's error shape
 
 
 def body_routes() -> list[tuple[str, str]]:
@@ -68,7 +70,7 @@ NOT_JSON_TYPES = ["text/plain", "text/plain;charset=UTF-8", "application/x-www-f
 def assert_refused(path: str, status: int, answer: Any, expected: int, field: str, says: str) -> None:
     """The refusal is `expected`, in the route's dialect, and names the field and the problem."""
     assert status == expected, (path, status, answer)
-    if path == SUPRSEND_PATH:
+    if path in SUPRSEND_PATHS:
         assert answer["status"] == "fail", answer
         assert says in answer["error"]["message"] and answer["error"]["message"].startswith(f"{field}: ")
         return

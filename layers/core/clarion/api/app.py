@@ -21,6 +21,8 @@ from clarion.api import (
     status,
     subscribers,
     suprsend,
+    suprsend_cancel,
+    suprsend_events,
     tenants,
     topics,
     workflows,
@@ -42,6 +44,7 @@ app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_str
 app.enable_swagger(path="/swagger", title="Clarion", description="Notification trigger engine")
 
 _PUBLIC_PATHS = ("/v1/health", "/swagger")
+_SUPRSEND_PATHS = (suprsend.PATH, *suprsend_events.PATHS, suprsend_cancel.PATH)  # SuprSend's error shape
 _METHODS_WITH_BODIES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -110,6 +113,8 @@ for router in (
     integrations.router,
     messages.router,
     suprsend.router,
+    suprsend_events.router,
+    suprsend_cancel.router,
 ):
     app.include_router(router)
 
@@ -118,7 +123,7 @@ def _error(error: ApiError) -> Response[dict[str, Any]]:
     """Error bodies in the caller's dialect. Novu's SDKs validate theirs: 400 lists field errors
     with a `type` (PayloadValidationExceptionDto), 422 maps fields to messages (ValidationErrorDto)."""
     body: dict[str, Any]
-    if app.current_event.path.rstrip("/") == suprsend.PATH:
+    if app.current_event.path.rstrip("/") in _SUPRSEND_PATHS:
         body = suprsend_dialect.failure(error.message, error.error_type)
     else:
         body = {

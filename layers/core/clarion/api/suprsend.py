@@ -14,7 +14,8 @@ from clarion.clock import now_iso
 from clarion.dialects import suprsend
 from clarion.ids import new_id
 from clarion.intake.accept import Candidate, accept
-from clarion.model import RecordOutcome
+from clarion.model import RecordOutcome, RecordStatus, TriggerRecord
+from clarion.store import cancellations
 
 router = APIGatewayRouter()
 PATH = "/trigger"
@@ -65,4 +66,6 @@ def _accept(raw_records: list[Any]) -> tuple[list[RecordOutcome], dict[str, str]
         for index, raw in enumerate(raw_records)
     ]
     outcomes = accept(environment_id, bulk_id, created_at, candidates)
+    queued = {o.index for o in outcomes if o.status is RecordStatus.QUEUED}
+    cancellations.remember([c for c in candidates if isinstance(c, TriggerRecord) and c.index in queued])
     return outcomes, headers | {"Location": f"/v1/events/trigger/bulk/{bulk_id}"}

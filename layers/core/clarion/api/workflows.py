@@ -62,6 +62,8 @@ class WorkflowChanges(StrictModel):
     preference_settings: dict[Literal["in_app", "email", "sms", "chat", "push"], bool] | None = Field(
         default=None, alias="preferenceSettings"
     )
+    # SuprSend: a tracked event of this name starts the workflow (api.suprsend_events)
+    trigger_event: str | None = Field(default=None, alias="triggerEvent", min_length=1, max_length=128)
 
     refused: ClassVar[dict[str, str]] = {
         "_id": "Novu's internal id; Clarion keeps its own ids: leave it out",

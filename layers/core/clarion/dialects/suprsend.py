@@ -18,15 +18,19 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from clarion.api.errors import field_errors
+from clarion.dialects.suprsend_identities import Identities
 from clarion.ids import caller_key_transaction_id, generated_transaction_id, new_id
 from clarion.intake.accept import TRANSACTION_REUSED, WORKFLOW_NOT_FOUND
 from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TriggerRecord
 from clarion.model.identifiers import SubscriberId, TenantId, WorkflowName
+from clarion.model.profile import IdentityKind, channel_entries
 
 MAX_RECORDS = 100
 MAX_BODY_BYTES = 800 * 1024
 MAX_INLINE_ATTACHMENT_BYTES = 50 * 1024
 VALIDATION_ERROR = "validation_error"
+NOT_FOUND = "not_found"
+WORKFLOW_NOT_FOUND_TEXT = "workflow not found"  # SuprSend's per-record text (reference 002)
 
 # SuprSend channel names -> the engine's step channels.
 CHANNELS = {
@@ -43,28 +47,19 @@ CHANNELS = {
 Channel = Literal[
     "email", "sms", "whatsapp", "inbox", "androidpush", "iospush", "webpush", "slack", "ms_teams"
 ]
-Strings = list[Annotated[str, Field(min_length=1, max_length=512)]]
 
 
-class Recipient(BaseModel):
+class Recipient(Identities):
     """A user inline: identities and properties are upserted onto the subscriber."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     distinct_id: SubscriberId | None = None
     is_transient: bool = False
-    email: Strings | None = Field(default=None, alias="$email")
-    sms: Strings | None = Field(default=None, alias="$sms")
-    whatsapp: Strings | None = Field(default=None, alias="$whatsapp")
-    inbox: Strings | None = Field(default=None, alias="$inbox")
-    androidpush: Strings | None = Field(default=None, alias="$androidpush")
-    iospush: Strings | None = Field(default=None, alias="$iospush")
-    webpush: list[dict[str, Any]] | None = Field(default=None, alias="$webpush")
-    slack: list[dict[str, Any]] | None = Field(default=None, alias="$slack")
-    ms_teams: list[dict[str, Any]] | None = Field(default=None, alias="$ms_teams")
     channels: list[Channel] | None = Field(default=None, alias="$channels")
     timezone: str | None = Field(default=None, alias="$timezone", max_length=64)
     locale: str | None = Field(default=None, alias="$locale", max_length=32)
+    preferred_language: str | None = Field(default=None, alias="$preferred_language", max_length=32)
 
     @model_validator(mode="after")
     def _named_or_transient(self) -> Recipient:
@@ -74,25 +69,18 @@ class Recipient(BaseModel):
 
     def to_profile(self) -> SubscriberProfile:
         properties = {k: v for k, v in (self.model_extra or {}).items() if not k.startswith("$")}
-        channels: list[dict[str, Any]] = []
-        for provider, tokens in (("fcm", self.androidpush), ("apns", self.iospush)):
-            if tokens:
-                channels.append({"providerId": provider, "credentials": {"deviceTokens": tokens}})
-        for provider, hooks in (("slack", self.slack), ("msteams", self.ms_teams)):
-            for hook in hooks or []:
-                url = (hook.get("incoming_webhook") or {}).get("url")
-                if url:
-                    channels.append({"providerId": provider, "credentials": {"webhookUrl": url}})
-        phones = (self.sms or []) + (self.whatsapp or [])
+        identities = self.identities()
+        emails = [i.value for i in identities if i.kind is IdentityKind.EMAIL]
+        phones = [i.value for i in identities if i.kind is IdentityKind.PHONE]
         only = sorted({CHANNELS[c] for c in self.channels}) if self.channels is not None else None
         return SubscriberProfile(
             subscriber_id=self.distinct_id or f"transient-{new_id()}",
-            email=self.email[0] if self.email else None,
+            email=emails[0] if emails else None,
             phone=phones[0] if phones else None,
-            locale=self.locale,
+            locale=self.locale or self.preferred_language,
             timezone=self.timezone,
             data=properties or None,
-            channels=channels or None,
+            channels=channel_entries(identities) or None,
             transient=self.is_transient,
             only_channels=only,
         )
@@ -197,19 +185,20 @@ def record_answer(outcome: RecordOutcome) -> dict[str, Any]:
         # A repeated $idempotency_key is accepted (and not run again), as SuprSend does.
         return {"status": "success", "status_code": 202, "message_id": outcome.transaction_id}
     code, kind = _error_code(outcome)
-    return {"status": "error", "status_code": code, "error": {"message": outcome.error or kind, "type": kind}}
+    message = WORKFLOW_NOT_FOUND_TEXT if kind == NOT_FOUND else outcome.error or kind
+    return {"status": "error", "status_code": code, "error": {"message": message, "type": kind}}
 
 
 def single_answer(outcome: RecordOutcome) -> tuple[int, dict[str, Any]]:
-    """A single trigger's status code and body."""
+    """A single trigger's status code and body: SuprSend's flat `{status, message}` (for an
+    unknown workflow `workflow '<slug>' not found`), with the record's `error` beside it."""
     item = record_answer(outcome)
     if item["status"] == "success":
         return 202, {"message_id": item["message_id"], "status": "success"}
-    return item["status_code"], {
-        "status": "fail",
-        "message": item["error"]["message"],
-        "error": item["error"],
-    }
+    message = item["error"]["message"]
+    if item["error"]["type"] == NOT_FOUND:
+        message = f"workflow '{outcome.workflow_id}' not found"
+    return item["status_code"], {"status": "fail", "message": message, "error": item["error"]}
 
 
 def failure(message: str, kind: str) -> dict[str, Any]:
@@ -218,7 +207,7 @@ def failure(message: str, kind: str) -> dict[str, Any]:
 
 def _error_code(outcome: RecordOutcome) -> tuple[int, str]:
     if outcome.error_type == WORKFLOW_NOT_FOUND:
-        return 404, "not_found"
+        return 404, NOT_FOUND
     if outcome.error_type == VALIDATION_ERROR:
         return 400, "validation_error"
     return 422, outcome.status.value

@@ -10,16 +10,28 @@ of that digest; cancel the owner's transaction to stop it)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from clarion.clock import now_iso
 from clarion.model import StepType
-from clarion.store import digests, messages
+from clarion.store import cancellations, digests, messages
 
 
-def cancel_pending(environment_id: str, transaction_id: str) -> int:
-    """How many pending steps were cancelled."""
+def cancel_pending(
+    environment_id: str,
+    transaction_id: str,
+    workflow_id: str | None = None,
+    subscriber_ids: Collection[str] | None = None,
+) -> int:
+    """How many pending steps were cancelled (only the workflow's, and only these recipients',
+    when given)."""
     cancelled = 0
     for item in messages.for_transaction(environment_id, transaction_id):
         if item["status"] != "pending":
+            continue
+        if workflow_id is not None and item.get("workflowId") != workflow_id:
+            continue
+        if subscriber_ids is not None and item.get("subscriberId") not in subscriber_ids:
             continue
         if item.get("channel") == StepType.DIGEST.value and item.get("digest"):
             # closed first: no event can join a window whose digest is being cancelled
@@ -36,4 +48,25 @@ def cancel_pending(environment_id: str, transaction_id: str) -> int:
             update,
             expected_status="pending",
         )
+    return cancelled
+
+
+def cancel_by_key(
+    environment_id: str,
+    cancellation_key: str,
+    workflow_id: str | None = None,
+    subscriber_ids: Collection[str] | None = None,
+    transaction_id: str | None = None,
+) -> list[str]:
+    """Cancel the pending steps of every transaction whose trigger carried the cancellation key
+    (SuprSend), or only of `transaction_id` if it is one: the transactionIds in which something
+    was cancelled."""
+    cancelled: list[str] = []
+    for pointer in cancellations.transactions(environment_id, cancellation_key):
+        if workflow_id is not None and pointer.get("workflowId") != workflow_id:
+            continue
+        if transaction_id is not None and pointer["transactionId"] != transaction_id:
+            continue
+        if cancel_pending(environment_id, pointer["transactionId"], workflow_id, subscriber_ids):
+            cancelled.append(pointer["transactionId"])
     return cancelled

@@ -241,6 +241,8 @@ class Workflow(StrictModel):
     preference_settings: dict[Literal["in_app", "email", "sms", "chat", "push"], bool] | None = Field(
         default=None, alias="preferenceSettings"
     )
+    # SuprSend: a tracked event of this name starts the workflow (api.suprsend_events)
+    trigger_event: str | None = Field(default=None, alias="triggerEvent", min_length=1, max_length=128)
 
     @field_validator("steps")
     @classmethod

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from clarion import aws
 from clarion.config import settings
 from clarion.model import SubscriberProfile
+from clarion.model.profile import ProfileEdit, ProfileEditError, apply_edit
 from clarion.model.subscriber import SubscriberChanges, SubscriberCreate, merge_channels
 from clarion.store import batches, items, keys, paging, topics
 
@@ -145,6 +146,33 @@ def upsert_many(
         [{"PutRequest": {"Item": _item(environment_id, stored[i])}} for i in sorted(written)],
     )
     return created
+
+
+def edit_many(
+    environment_id: str, edits: list[ProfileEdit], now: str, client: DynamoDBClient | None = None
+) -> list[str | None]:
+    """Apply profile edits in order (a user that does not exist is created; a repeated id
+    edits the result of the earlier one): one BatchGetItem per 100 ids, one BatchWriteItem per
+    25. Returns, per edit, None or why it could not apply (that edit alone is left out)."""
+    client = client or aws.dynamodb()
+    stored = get_many(environment_id, {e.subscriber_id for e in edits}, client)
+    refusals: list[str | None] = []
+    changed: set[str] = set()
+    for edit in edits:
+        current = stored.get(edit.subscriber_id) or {"subscriberId": edit.subscriber_id, "createdAt": now}
+        try:
+            stored[edit.subscriber_id] = apply_edit(current, edit) | {"updatedAt": now}
+        except ProfileEditError as error:
+            refusals.append(str(error))
+            continue
+        changed.add(edit.subscriber_id)
+        refusals.append(None)
+    batches.write(
+        client,
+        settings().table_name,
+        [{"PutRequest": {"Item": _item(environment_id, stored[i])}} for i in sorted(changed)],
+    )
+    return refusals
 
 
 def delete(environment_id: str, subscriber_id: str, client: DynamoDBClient | None = None) -> bool:
