@@ -15,7 +15,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from clarion.api import (
+    environment,
     events,
+    inbox,
+    inbox_auth,
+    inbox_preferences,
     integrations,
     messages,
     status,
@@ -38,6 +42,11 @@ _PUBLIC_PATHS = ("/v1/health", "/swagger")
 
 def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[dict[str, Any]]:
     event = app.current_event
+    if inbox_auth.is_inbox_path(event.path):  # browsers, with a session token (api.inbox_auth)
+        app.append_context(**inbox_auth.context_for(event))
+        response = next_middleware(app)
+        response.headers.update(inbox_auth.cors_headers(event))
+        return response
     if event.path.rstrip("/") not in _PUBLIC_PATHS:
         headers = {name.lower(): value for name, value in event.headers.items()}
         query = "&".join(
@@ -76,6 +85,9 @@ for router in (
     integrations.router,
     messages.router,
     suprsend.router,
+    environment.router,
+    inbox.router,
+    inbox_preferences.router,
 ):
     app.include_router(router)
 
@@ -105,7 +117,7 @@ def _error(error: ApiError) -> Response[dict[str, Any]]:
                 field: {"messages": entry["messages"], **_value(entry)} for field, entry in named.items()
             }
     response = Response(status_code=error.status_code, content_type=content_types.APPLICATION_JSON, body=body)
-    response.headers.update(error.headers)
+    response.headers.update(error.headers | inbox_auth.cors_headers(app.current_event))
     return response
 
 
