@@ -64,12 +64,13 @@ def application_identifier(stack: RunningStack, key: str = API_KEY) -> str:
     return str(answer.json()["data"]["applicationIdentifier"])
 
 
-def trigger_bulk_and_wait(stack: RunningStack, subscriber_id: str, count: int, key: str = API_KEY) -> None:
+def trigger_bulk_and_wait(
+    stack: RunningStack, subscriber_id: str, count: int, workflow_id: str = WORKFLOW["workflowId"]
+) -> None:
     events = [
-        {"name": WORKFLOW["workflowId"], "to": subscriber_id, "payload": {"order": f"O-{i}"}}
-        for i in range(count)
+        {"name": workflow_id, "to": subscriber_id, "payload": {"order": f"O-{i}"}} for i in range(count)
     ]
-    headers = {"Authorization": f"ApiKey {key}"}
+    headers = {"Authorization": f"ApiKey {API_KEY}"}
     answer = stack.call("POST", "/v1/events/trigger/bulk", json={"events": events}, headers=headers)
     assert answer.status_code == 201, answer.text
     location = answer.headers["Location"]
