@@ -87,7 +87,9 @@ def _b64(raw: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict: a character outside base64url is an error (binascii.Error, a ValueError)."""
+    standard = text.replace("-", "+").replace("_", "/")
+    return base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
 
 
 def _signing_key(api_key: str) -> bytes:
