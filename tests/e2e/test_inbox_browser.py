@@ -23,7 +23,12 @@ import pytest
 from tests.conftest import ROOT
 from tests.e2e.browser.cdp import Chromium, chromium_path
 from tests.e2e.conftest import API_KEY, RunningStack
-from tests.e2e.test_inbox_sdk import application_identifier, session_token, trigger_bulk_and_wait
+from tests.e2e.test_inbox_sdk import (
+    application_identifier,
+    ensure_workflow,
+    session_token,
+    trigger_bulk_and_wait,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -113,8 +118,7 @@ def wait_until(check: Callable[[], bool], timeout: float = 15) -> bool:
 def test_inbox_in_chromium_shows_the_notifications_and_a_click_marks_one_read(
     stack: RunningStack, page_server: str, tmp_path: Path
 ) -> None:
-    answer = stack.call("POST", "/v1/workflows", json=WORKFLOW)
-    assert answer.status_code in (201, 409), answer.text
+    ensure_workflow(stack, workflow=WORKFLOW)
     subscriber = f"browser-{uuid.uuid4().hex[:8]}"
     trigger_bulk_and_wait(stack, subscriber, 3, WORKFLOW["workflowId"])
     token = session_token(stack, API_KEY, subscriber)  # the test's own view, beside the browser's
