@@ -19,6 +19,7 @@ from clarion.api import (
     events,
     inbox,
     inbox_auth,
+    inbox_changes,
     inbox_preferences,
     integrations,
     messages,
@@ -87,6 +88,7 @@ for router in (
     suprsend.router,
     environment.router,
     inbox.router,
+    inbox_changes.router,
     inbox_preferences.router,
 ):
     app.include_router(router)
