@@ -44,6 +44,7 @@ def _context() -> tuple[str, str]:
 
 
 def workflow_info(environment_id: str, workflow_id: str, known: dict[str, WorkflowInfo]) -> WorkflowInfo:
+    """The workflow as the Inbox shows it; `tags` and `critical` once the workflow model has them."""
     if workflow_id not in known:
         workflow = workflows.get(environment_id, workflow_id)
         known[workflow_id] = WorkflowInfo(
@@ -73,6 +74,8 @@ def notifications(
 
 
 def count(environment_id: str, subscriber_id: str, wanted: NotificationFilter) -> int:
+    """Exact, by reading the subscriber's whole Inbox (filters on tags and data need each
+    notification); kept counters would need the engine to write them."""
     return sum(1 for _ in notifications(environment_id, subscriber_id, wanted))
 
 

@@ -70,6 +70,8 @@ def _global(subscriber: dict[str, Any]) -> dict[str, Any]:
 
 
 def _channel_on(workflow: Workflow, channel: str, subscriber: dict[str, Any]) -> bool:
+    """What the engine decides for a step of this channel with no conditions. (Where the engine
+    takes the Workflow itself, for `critical` and `preferenceSettings`, pass it here too.)"""
     step = Step.model_validate({"stepId": "preference", "type": channel})
     return skip_reason(step, workflow.workflow_id, subscriber, {}) is None
 
