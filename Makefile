@@ -15,7 +15,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: dev test lint typecheck validate checkov build pytest unit integration e2e invoke bench load fuzz clean
+.PHONY: dev test lint typecheck validate checkov build pytest unit integration e2e invoke bench load fuzz clean chromium
 
 $(VENV)/.installed: pyproject.toml layers/core/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ $(VENV)/.sdk-installed: $(VENV)/.installed tests/e2e/sdk/requirements.txt tests/
 	$(BIN)/pip check
 	npm ci --prefix tests/e2e/sdk/node --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Debian's chromium, for the browser test of Novu's <Inbox /> (tests/e2e/test_inbox_browser.py);
+# installed with apt when missing and running as root (CI), else the command to run is named.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		{ echo "the browser test needs chromium: sudo apt-get install -y chromium"; exit 1; }
 
 $(SAM_VENV)/.installed:
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
@@ -72,7 +79,7 @@ build: $(SAM_VENV)/.installed
 	test -x "$(PY313_BIN)/python3.13" || { echo "sam build needs python3.13 (pyenv install 3.13)"; exit 1; }
 	PATH="$(PY313_BIN):$$PATH" $(SAM_VENV)/bin/sam build
 
-pytest: $(VENV)/.sdk-installed
+pytest: $(VENV)/.sdk-installed chromium
 	CLARION_REQUIRE_BUILD=1 CLARION_REQUIRE_SDKS=1 $(BIN)/pytest -q
 
 unit: $(VENV)/.installed
@@ -81,7 +88,7 @@ unit: $(VENV)/.installed
 integration: $(VENV)/.installed
 	$(BIN)/pytest -q tests/integration
 
-e2e: $(VENV)/.sdk-installed
+e2e: $(VENV)/.sdk-installed chromium
 	CLARION_REQUIRE_SDKS=1 $(BIN)/pytest -q tests/e2e
 
 ## bench: figures (AWS calls, write units, cold imports, latency ratios, cost); writes docs/PERFORMANCE.md

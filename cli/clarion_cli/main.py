@@ -55,6 +55,9 @@ def dev(
     key = _api_key()
     _log(f"Clarion local stack ready in {time.perf_counter() - started:.1f}s")
     print(f"  API        http://127.0.0.1:{port}   (environment '{DEVELOPMENT}', key '{key}')")
+    print(
+        f"  Inbox      applicationIdentifier '{stack.application_identifier}'   (Novu's <Inbox />, @novu/js)"
+    )
     print(f"  emulator   {stack.endpoint}")
     print(f"  functions' logs in {Path('.clarion/logs').resolve()}")
     print("  try:")
@@ -110,7 +113,7 @@ def invoke_once(template: Path, function: str, event: dict, emulator_port: int =
         stack.stop()
 
 
-env_app = typer.Typer(no_args_is_help=True, help="Environments: create one, set its rate limit.")
+env_app = typer.Typer(no_args_is_help=True, help="Environments: create one, show one, set its rate limit.")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys: list, rotate, revoke.")
 app.add_typer(env_app, name="env")
 app.add_typer(keys_app, name="keys")
@@ -187,6 +190,37 @@ def env_create(
         _fail(f"environment {environment} exists; --force adds a new key and keeps everything else")
     done = "exists; new" if force else "created;"
     print(f"environment {environment} {done} API key (store it now, it is not shown again):\n{key}")
+    _print_application_identifier(environment)
+
+
+def _print_application_identifier(environment: str) -> None:
+    from clarion.store import environment_settings
+
+    print(
+        f"applicationIdentifier (public, for Novu's <Inbox />): {environment_settings.application_identifier(environment)}"
+    )
+
+
+@env_app.command("show")
+def env_show(
+    environment: EnvironmentArgument,
+    template: TemplateOption = Path("template.yaml"),
+    endpoint: EndpointOption = None,
+    table: TableOption = None,
+) -> None:
+    """Show an environment's public applicationIdentifier and its Inbox settings."""
+    from clarion.store import environment_settings, environments
+
+    _configure(template, endpoint, table, None)
+    try:
+        _print_application_identifier(environment)
+    except environments.EnvironmentNotFoundError:
+        _fail(f"no environment {environment!r}; create it with `clarion env create {environment}`")
+    inbox = environment_settings.inbox_settings(environment)
+    print(
+        f"Inbox: subscriberHash {'required' if inbox.subscriber_hash_required else 'optional'}, "
+        f"origins {', '.join(inbox.allowed_origins)}"
+    )
 
 
 @env_app.command("limits")

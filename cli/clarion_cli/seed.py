@@ -23,11 +23,12 @@ WELCOME_WORKFLOW = {
 }
 
 
-def seed(api_key: str) -> None:
-    """Configured as the ApiFunction is (CLARION_* variables set by the caller)."""
+def seed(api_key: str) -> str:
+    """Configured as the ApiFunction is (CLARION_* variables set by the caller). Returns the
+    environment's applicationIdentifier (for Novu's <Inbox />)."""
     from clarion import aws, config
     from clarion.model import Workflow
-    from clarion.store import environments, workflows
+    from clarion.store import environment_settings, environments, workflows
 
     config.settings.cache_clear()
     aws.reset_clients()
@@ -35,3 +36,6 @@ def seed(api_key: str) -> None:
     environments.create_environment(DEVELOPMENT, api_key, allow_loopback_urls=True, force=True)
     with contextlib.suppress(workflows.WorkflowExistsError):
         workflows.create(DEVELOPMENT, Workflow.model_validate(WELCOME_WORKFLOW))
+    # Local development: an Inbox session needs no subscriberHash (unless turned on since).
+    environment_settings.set_inbox_settings(DEVELOPMENT, subscriber_hash_required=False, only_if_unset=True)
+    return environment_settings.application_identifier(DEVELOPMENT)

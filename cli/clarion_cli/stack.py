@@ -33,6 +33,7 @@ class LocalStack:
         self.sqs_endpoint = self.endpoint  # unless the emulator this stack starts has its own
         self.template = Template(template_path, endpoint=self.endpoint)
         self.api_key = api_key
+        self.application_identifier = ""  # the seeded environment's, once seeded
         self.port = port
         self.emulator_port = emulator_port
         self.concurrency = concurrency
@@ -55,7 +56,7 @@ class LocalStack:
         self.environment["CLARION_LOCAL_GATEWAY_URL"] = f"http://127.0.0.1:{self.port}"
         emulator.provision(self.template, self.endpoint, self.sqs_endpoint)
         os.environ.update(self.functions["ApiFunction"].environment)  # the CLI acts as the API would
-        seed(self.api_key)
+        self.application_identifier = seed(self.api_key)
 
     def pool(self, function: str) -> FunctionPool:
         if function not in self.pools:

@@ -10,6 +10,11 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def now_seconds() -> int:
+    """Epoch seconds now."""
+    return int(time.time())
+
+
 def expires_in_days(days: int) -> int:
     """Epoch seconds `days` from now: the value DynamoDB TTL reads."""
     return int(time.time()) + days * 86_400

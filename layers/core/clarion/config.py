@@ -18,6 +18,7 @@ class Settings(BaseModel):
     results_queue_url: str | None = None
     status_ttl_days: int = Field(default=30, ge=1)
     auth_cache_seconds: int = Field(default=60, ge=0)
+    inbox_token_seconds: int = Field(default=3600, ge=60, le=86_400)  # an Inbox session's lifetime
     workflow_cache_seconds: int = Field(default=30, ge=0)
     default_rate_per_second: int = Field(default=1000, ge=1)  # records per second per environment
     default_rate_burst: int = Field(default=2000, ge=1)

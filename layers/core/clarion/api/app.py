@@ -15,7 +15,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from clarion.api import (
+    environment,
     events,
+    inbox,
+    inbox_auth,
+    inbox_changes,
+    inbox_preferences,
     integrations,
     messages,
     status,
@@ -75,6 +80,11 @@ def require_json(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
 
 def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[dict[str, Any]]:
     event = app.current_event
+    if inbox_auth.is_inbox_path(event.path):  # browsers, with a session token (api.inbox_auth)
+        app.append_context(**inbox_auth.context_for(event))
+        response = next_middleware(app)
+        response.headers.update(inbox_auth.cors_headers(event))
+        return response
     if event.path.rstrip("/") not in _PUBLIC_PATHS:
         headers = {name.lower(): value for name, value in event.headers.items()}
         query = "&".join(
@@ -115,6 +125,10 @@ for router in (
     suprsend.router,
     suprsend_events.router,
     suprsend_cancel.router,
+    environment.router,
+    inbox.router,
+    inbox_changes.router,
+    inbox_preferences.router,
 ):
     app.include_router(router)
 
@@ -144,7 +158,7 @@ def _error(error: ApiError) -> Response[dict[str, Any]]:
                 field: {"messages": entry["messages"], **_value(entry)} for field, entry in named.items()
             }
     response = Response(status_code=error.status_code, content_type=content_types.APPLICATION_JSON, body=body)
-    response.headers.update(error.headers)
+    response.headers.update(error.headers | inbox_auth.cors_headers(app.current_event))
     return response
 
 

@@ -1,10 +1,12 @@
 """The one table's key design. Every partition key but the API-key lookup starts with the
-environment id, so no query can cross environments.
+environment id, so no query can cross environments (the Inbox's public applicationIdentifier
+lookup is the other exception: it only names its environment).
 
 | access pattern                                   | pk                          | sk                       | gsi1pk / gsi1sk                  |
 |--------------------------------------------------|-----------------------------|--------------------------|----------------------------------|
 | API key hash -> environment (cached); env's keys  | APIKEY#<sha256>             | APIKEY                   | ENV#<env>#KEYS / <sha256>        |
 |   + the key KMS-encrypted: its HMAC secret        |                             |                          |                                  |
+| Inbox applicationIdentifier (public) -> env       | APPID#<applicationId>       | APPID                    |                                  |
 | environment (and its rate limits)                 | ENV#<env>                   | ENV                      |                                  |
 | rate-limit bucket per environment                 | ENV#<env>                   | RATE                     |                                  |
 | HMAC signature used once (TTL: its Date window)   | ENV#<env>#SIG#<signature>   | SIG                      |                                  |
@@ -53,6 +55,10 @@ def api_key(key_hash: str) -> Key:
 
 def api_key_list(environment_id: str) -> str:
     return f"{_env(environment_id)}#KEYS"
+
+
+def application(application_identifier: str) -> Key:
+    return {"pk": f"APPID#{application_identifier}", "sk": "APPID"}
 
 
 def environment(environment_id: str) -> Key:
