@@ -132,8 +132,9 @@ suprsend_user = st.fixed_dictionaries(
     optional={
         "$email": st.lists(st.emails(), min_size=1, max_size=2),
         "$sms": st.lists(st.from_regex(r"\+[1-9][0-9]{7,12}", fullmatch=True), min_size=1, max_size=2),
-        "$inbox": st.lists(ids(), min_size=1, max_size=2),
-        "$androidpush": st.lists(ids(), min_size=1, max_size=2),
+        # identities are trimmed and must not be blank (dialects.suprsend_identities)
+        "$inbox": st.lists(ids().filter(str.strip), min_size=1, max_size=2),
+        "$androidpush": st.lists(ids().filter(str.strip), min_size=1, max_size=2),
         "$channels": st.lists(st.sampled_from(["email", "sms", "inbox", "slack", "webpush"]), max_size=3),
         "$timezone": st.sampled_from(["UTC", "America/New_York"]),
         "$locale": st.sampled_from(["en", "es"]),
