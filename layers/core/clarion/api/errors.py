@@ -5,6 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from clarion.model.refusal import field_errors
+
+__all__ = [
+    "ApiError",
+    "BadRequestError",
+    "ConflictError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "TooManyRequestsError",
+    "UnauthorizedError",
+    "UnprocessableError",
+    "field_errors",
+]
+
 
 class ApiError(Exception):
     status_code = 400
@@ -62,14 +76,3 @@ class PayloadTooLargeError(ApiError):
 class UnprocessableError(ApiError):
     status_code = 422
     error_type = "unprocessable"
-
-
-def field_errors(errors: Any, prefix: tuple[Any, ...] = ()) -> dict[str, Any]:
-    """pydantic errors -> {"events.3.name": {"messages": [...], "type": ...}}: every field named."""
-    named: dict[str, Any] = {}
-    for error in errors:
-        location = [str(part) for part in (*prefix, *error.get("loc", ())) if part not in ("body",)]
-        name = ".".join(location) or "body"
-        entry = named.setdefault(name, {"messages": [], "type": error.get("type", "invalid")})
-        entry["messages"].append(error.get("msg", "invalid value"))
-    return named

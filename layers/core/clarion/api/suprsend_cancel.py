@@ -18,10 +18,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clarion.api.body import MANAGEMENT_MAX_BYTES, parse_json
-from clarion.api.errors import field_errors
 from clarion.dialects import suprsend
 from clarion.engine.cancel import cancel_by_key, cancel_pending
 from clarion.model.identifiers import SubscriberId, WorkflowName
+from clarion.model.refusal import VALIDATION_ERROR, field_messages
 
 router = APIGatewayRouter()
 PATH = "/v1/workflow_run/cancel"
@@ -59,12 +59,11 @@ def cancel() -> Response[dict[str, Any]]:
     except json.JSONDecodeError as error:
         return _answer(400, suprsend.failure(f"body: not valid JSON ({error.msg})", "bad_request"))
     except ValidationError as error:
-        named = field_errors(error.errors(include_url=False, include_input=False))
-        message = "; ".join(f"{name}: {'; '.join(entry['messages'])}" for name, entry in named.items())
-        return _answer(400, suprsend.failure(message, suprsend.VALIDATION_ERROR))
+        message = field_messages(error.errors(include_url=False, include_input=False))
+        return _answer(400, suprsend.failure(message, VALIDATION_ERROR))
     refusal = request.refusal()
     if refusal is not None:
-        return _answer(400, suprsend.failure(refusal, suprsend.VALIDATION_ERROR))
+        return _answer(400, suprsend.failure(refusal, VALIDATION_ERROR))
     environment_id: str = router.context["environment_id"]
     recipients = set(request.recipients) if request.recipients else None
     if request.cancellation_key is not None:

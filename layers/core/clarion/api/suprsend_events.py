@@ -16,9 +16,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from clarion.api import limits
 from clarion.api.body import parse_json
-from clarion.clock import now_iso
 from clarion.dialects import suprsend
 from clarion.dialects.suprsend_events import (
     MAX_ITEMS,
@@ -28,10 +26,9 @@ from clarion.dialects.suprsend_events import (
     parse_item,
 )
 from clarion.ids import new_id
-from clarion.intake.accept import Candidate, accept
-from clarion.model import RecordOutcome
+from clarion.intake import Accepted, accept_request, workflows_started_by
 from clarion.model.profile import ProfileEdit
-from clarion.store import subscribers, workflows
+from clarion.model.refusal import VALIDATION_ERROR
 
 router = APIGatewayRouter()
 PATHS = ("/event", "/v2/event", "/v2/bulk/event")
@@ -63,20 +60,38 @@ def events() -> Response[dict[str, Any]]:
         message = f"body: at most {MAX_ITEMS} events, got {len(raw_items)}"
         return _answer(400, suprsend.failure(message, "bad_request"))
     parsed: list[ProfileEdit | TrackedEvent | EventError] = [_parse(raw) for raw in raw_items]
-    tracked = sum(isinstance(p, TrackedEvent) for p in parsed)
-    if tracked > MAX_TRACKED_EVENTS:
-        message = f"body: at most {MAX_TRACKED_EVENTS} tracked events, got {tracked}"
+    tracked = [p for p in parsed if isinstance(p, TrackedEvent)]
+    if len(tracked) > MAX_TRACKED_EVENTS:
+        message = f"body: at most {MAX_TRACKED_EVENTS} tracked events, got {len(tracked)}"
         return _answer(400, suprsend.failure(message, "bad_request"))
     environment_id: str = router.context["environment_id"]
-    headers = limits.take(environment_id, cost=len(raw_items))
-    records = _run(environment_id, parsed, raw_items, headers)
+    # Each tracked event starts every active workflow whose triggerEvent is its name.
+    started = workflows_started_by(environment_id, {e.event for e in tracked}) if tracked else {}
+    owners: list[tuple[int, str]] = []  # (tracked event's place, workflow) per trigger, in order
+    triggers: list[dict[str, Any]] = []
+    for position, event in enumerate(tracked):
+        names = started.get(event.event, [])
+        for workflow_id in names:
+            owners.append((position, workflow_id))
+            triggers.append(event.trigger(workflow_id, several=len(names) > 1))
+    accepted = accept_request(
+        environment_id,
+        triggers,
+        suprsend.parse_record,
+        cost=len(raw_items),
+        key_lifetime_seconds=suprsend.IDEMPOTENCY_KEY_SECONDS,
+        profile_edits=[p for p in parsed if isinstance(p, ProfileEdit)],
+    )
+    records = _records(parsed, raw_items, accepted, owners)
     if isinstance(body, dict):
         (record,) = records
         if record["status"] == "success":
-            return _answer(202, {k: v for k, v in record.items() if k != "status_code"}, headers)
+            return _answer(202, {k: v for k, v in record.items() if k != "status_code"}, accepted.headers)
         refusal = record["error"]
-        return _answer(record["status_code"], suprsend.failure(refusal["message"], refusal["type"]), headers)
-    return _answer(207, {"records": records, "status": "success"}, headers)
+        return _answer(
+            record["status_code"], suprsend.failure(refusal["message"], refusal["type"]), accepted.headers
+        )
+    return _answer(207, {"records": records, "status": "success"}, accepted.headers)
 
 
 def _parse(raw: Any) -> ProfileEdit | TrackedEvent | EventError:
@@ -86,20 +101,19 @@ def _parse(raw: Any) -> ProfileEdit | TrackedEvent | EventError:
         return error
 
 
-def _run(
-    environment_id: str,
+def _records(
     parsed: list[ProfileEdit | TrackedEvent | EventError],
     raw_items: list[Any],
-    headers: dict[str, str],
+    accepted: Accepted,
+    owners: list[tuple[int, str]],
 ) -> list[dict[str, Any]]:
     """Every item's record, in order."""
-    now = now_iso()
-    edits = [p for p in parsed if isinstance(p, ProfileEdit)]
-    edit_refusals = iter(subscribers.edit_many(environment_id, edits, now) if edits else [])
-    outcomes = iter(
-        _start_workflows(environment_id, [p for p in parsed if isinstance(p, TrackedEvent)], now, headers)
-    )
+    edit_refusals = iter(accepted.edit_refusals)
+    per_event: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for (position, workflow_id), outcome in zip(owners, accepted.verdicts, strict=True):
+        per_event.setdefault(position, []).append((workflow_id, suprsend.record_answer(outcome)))
     records: list[dict[str, Any]] = []
+    position = 0
     for item, raw in zip(parsed, raw_items, strict=True):
         insert_id = raw.get("$insert_id") if isinstance(raw, dict) else None
         message_id = insert_id if isinstance(insert_id, str) and insert_id else new_id()
@@ -109,7 +123,8 @@ def _run(
             refusal = next(edit_refusals)
             records.append(_refused(refusal) if refusal else {**_ACCEPTED, "message_id": message_id})
         else:
-            answers = [(w, suprsend.record_answer(o)) for w, o in next(outcomes)]
+            answers = per_event.get(position, [])
+            position += 1
             runs = [{"workflow": w, "message_id": a.get("message_id")} for w, a in answers]
             failed = [a for _, a in answers if a["status"] == "error"]
             records.append(
@@ -118,45 +133,9 @@ def _run(
     return records
 
 
-def _start_workflows(
-    environment_id: str, events: list[TrackedEvent], now: str, headers: dict[str, str]
-) -> list[list[tuple[str, RecordOutcome]]]:
-    """Per event, the outcome of each workflow trigger it started (one bulk for the request)."""
-    if not events:
-        return []
-    declared: dict[str, list[str]] = {}
-    for workflow in workflows.list_all(environment_id):
-        if workflow.active and workflow.trigger_event:
-            declared.setdefault(workflow.trigger_event, []).append(workflow.workflow_id)
-    bulk_id = new_id()
-    candidates: list[Candidate] = []
-    owners: list[tuple[int, str]] = []
-    for position, event in enumerate(events):
-        names = declared.get(event.event, [])
-        for workflow_id in names:
-            raw = event.trigger(workflow_id, several=len(names) > 1)
-            candidates.append(
-                suprsend.parse_record(
-                    raw,
-                    environment_id=environment_id,
-                    bulk_id=bulk_id,
-                    index=len(candidates),
-                    accepted_at=now,
-                )
-            )
-            owners.append((position, workflow_id))
-    per_event: list[list[tuple[str, RecordOutcome]]] = [[] for _ in events]
-    if candidates:
-        outcomes = accept(environment_id, bulk_id, now, candidates)
-        for (owner, workflow_id), outcome in zip(owners, outcomes, strict=True):
-            per_event[owner].append((workflow_id, outcome))
-        headers["Location"] = f"/v1/events/trigger/bulk/{bulk_id}"
-    return per_event
-
-
 def _refused(message: str) -> dict[str, Any]:
     return {
         "status": "error",
         "status_code": 400,
-        "error": {"message": message, "type": suprsend.VALIDATION_ERROR},
+        "error": {"message": message, "type": VALIDATION_ERROR},
     }

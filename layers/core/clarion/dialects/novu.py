@@ -6,14 +6,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from clarion.api.errors import field_errors
 from clarion.ids import GENERATED_PREFIX, generated_transaction_id, is_generated
 from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TopicRef, TriggerRecord
 from clarion.model.identifiers import SubscriberId, TenantId, TopicKey, WorkflowName
-from clarion.model.trigger import Recipient
+from clarion.model.refusal import VALIDATION_ERROR, RefusalType, field_errors
+from clarion.model.trigger import AllSubscribers, Recipient
 
 MAX_BULK_EVENTS = 100
-VALIDATION_ERROR = "validation_error"
 
 
 class NovuSubscriber(BaseModel):
@@ -156,10 +155,44 @@ def parse_event(
     )
 
 
+EVERYONE = "*"  # stands in for `to` while a broadcast is read as a trigger
+
+
+def as_trigger(broadcast: dict[str, Any]) -> dict[str, Any]:
+    """Novu's broadcast body (a trigger without `to`), as a trigger to be read by its rules."""
+    return {**broadcast, "to": EVERYONE}
+
+
+def parse_broadcast(
+    raw: Any, *, environment_id: str, bulk_id: str, index: int, accepted_at: str
+) -> TriggerRecord | RecordOutcome:
+    """A broadcast -> one record addressed to every subscriber of the environment, or a refusal."""
+    parsed = parse_event(
+        as_trigger(raw) if isinstance(raw, dict) else raw,
+        environment_id=environment_id,
+        bulk_id=bulk_id,
+        index=index,
+        accepted_at=accepted_at,
+    )
+    if isinstance(parsed, TriggerRecord):
+        return parsed.model_copy(update={"recipients": [AllSubscribers()]})
+    return parsed
+
+
 def answer_item(outcome: RecordOutcome) -> dict[str, Any]:
-    """A record's verdict in Novu's response shape: acknowledged, status, transactionId (+ error)."""
+    """A record's verdict in Novu's response shape: acknowledged, status, transactionId (+ error).
+    Where Novu answers a machine-readable text (`error: ["workflow_not_found"]`), Clarion's own
+    sentence is beside it as `detail`."""
     if outcome.status is RecordStatus.QUEUED:
         return {"acknowledged": True, "status": "processed", "transactionId": outcome.transaction_id}
+    if outcome.error_type == RefusalType.WORKFLOW_NOT_FOUND:
+        return {
+            "acknowledged": True,
+            "status": outcome.status.value,
+            "error": [RefusalType.WORKFLOW_NOT_FOUND.value],
+            "detail": outcome.error,
+            "transactionId": outcome.transaction_id,
+        }
     return {
         "acknowledged": True,
         "status": outcome.status.value,

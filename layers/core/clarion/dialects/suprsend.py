@@ -4,8 +4,9 @@ is a bulk of up to 100 (207 Multi-Status, one record per item in request order).
 Recipients' channel identities ($email, $sms, $slack, ...) are stored on the subscriber as the
 internal model's profile fields and Novu-shaped `channels`; `is_transient` recipients are
 delivered to but never stored. `$idempotency_key` becomes the record's transactionId (in the
-callers' namespace: ids.caller_key_transaction_id), so a repeat within the claim's lifetime is
-answered as accepted without running again.
+callers' namespace: ids.caller_key_transaction_id), so a repeat within 24 h
+(IDEMPOTENCY_KEY_SECONDS) is answered as accepted without running again; after that, it starts a
+new trigger.
 `data.$attachments` (a URL, or base64 under 50 KB) are checked here and attached to the
 workflow's emails by the email channel."""
 
@@ -17,18 +18,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from clarion.api.errors import field_errors
 from clarion.dialects.suprsend_identities import Identities
 from clarion.ids import caller_key_transaction_id, generated_transaction_id, new_id
-from clarion.intake.accept import TRANSACTION_REUSED, WORKFLOW_NOT_FOUND
 from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TriggerRecord
 from clarion.model.identifiers import SubscriberId, TenantId, WorkflowName
 from clarion.model.profile import IdentityKind, channel_entries
+from clarion.model.refusal import VALIDATION_ERROR, RefusalType, field_messages
 
 MAX_RECORDS = 100
 MAX_BODY_BYTES = 800 * 1024
 MAX_INLINE_ATTACHMENT_BYTES = 50 * 1024
-VALIDATION_ERROR = "validation_error"
+IDEMPOTENCY_KEY_SECONDS = 24 * 3600  # a processed `$idempotency_key` is skipped for 24 h
 NOT_FOUND = "not_found"
 WORKFLOW_NOT_FOUND_TEXT = "workflow not found"  # SuprSend's per-record text (reference 002)
 
@@ -142,14 +142,13 @@ def parse_record(
     try:
         trigger = WorkflowTrigger.model_validate(raw)
     except ValidationError as error:
-        names = field_errors(error.errors(include_url=False, include_input=False))
         return RecordOutcome(
             environment_id=environment_id,
             bulk_id=bulk_id,
             index=index,
             transaction_id=generated_transaction_id(bulk_id, index),
             status=RecordStatus.ERROR,
-            error="; ".join(f"{name}: {'; '.join(entry['messages'])}" for name, entry in names.items()),
+            error=field_messages(error.errors(include_url=False, include_input=False)),
             error_type=VALIDATION_ERROR,
         )
     recipients = [
@@ -181,7 +180,7 @@ def parse_record(
 
 def record_answer(outcome: RecordOutcome) -> dict[str, Any]:
     """One item of a 207 answer."""
-    if outcome.status is RecordStatus.QUEUED or outcome.error_type == TRANSACTION_REUSED:
+    if outcome.status is RecordStatus.QUEUED or outcome.error_type == RefusalType.TRANSACTION_ID_REUSED:
         # A repeated $idempotency_key is accepted (and not run again), as SuprSend does.
         return {"status": "success", "status_code": 202, "message_id": outcome.transaction_id}
     code, kind = _error_code(outcome)
@@ -206,8 +205,8 @@ def failure(message: str, kind: str) -> dict[str, Any]:
 
 
 def _error_code(outcome: RecordOutcome) -> tuple[int, str]:
-    if outcome.error_type == WORKFLOW_NOT_FOUND:
+    if outcome.error_type == RefusalType.WORKFLOW_NOT_FOUND:
         return 404, NOT_FOUND
     if outcome.error_type == VALIDATION_ERROR:
-        return 400, "validation_error"
+        return 400, VALIDATION_ERROR
     return 422, outcome.status.value

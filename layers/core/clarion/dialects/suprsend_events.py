@@ -24,10 +24,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from clarion.api.errors import field_errors
 from clarion.dialects.suprsend_identities import IDENTITY_CLASSES, IDENTITY_KEYS, Identities
 from clarion.model.identifiers import SubscriberId, TenantId
 from clarion.model.profile import Increment, ListChange, ProfileEdit, SetFields, Unset
+from clarion.model.refusal import field_errors
 
 MAX_ITEMS = 400  # the SDKs' MAX_IDENTITY_EVENTS_IN_BULK_API
 MAX_TRACKED_EVENTS = 100  # the SDKs' MAX_EVENTS_IN_BULK_API

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from clarion import queues
+from clarion import clock, queues
 from clarion.config import settings
 from clarion.ids import generated_transaction_id, is_generated
 from clarion.model import RecordOutcome, RecordStatus, TriggerRecord, Workflow
+from clarion.model.refusal import RefusalType
 from clarion.observability import correlate, count_refusals, logger, metrics
 from clarion.store import bulks, tenants, transactions, workflows
 
@@ -20,9 +21,16 @@ Candidate = TriggerRecord | RecordOutcome
 
 
 def accept(
-    environment_id: str, bulk_id: str, created_at: str, candidates: list[Candidate]
+    environment_id: str,
+    bulk_id: str,
+    created_at: str,
+    candidates: list[Candidate],
+    *,
+    key_lifetime_seconds: int | None = None,
 ) -> list[RecordOutcome]:
-    """Every candidate's verdict, in request order: QUEUED for the enqueued, or why not."""
+    """Every candidate's verdict, in request order: QUEUED for the enqueued, or why not. A
+    caller's own transactionId is claimed as long as the bulk's status lives, or for
+    `key_lifetime_seconds` (then a new trigger may use it)."""
     correlate(bulk_id)
     records = [c for c in candidates if isinstance(c, TriggerRecord)]
     found = workflows.get_many(environment_id, {r.workflow_id for r in records}) if records else {}
@@ -34,7 +42,11 @@ def accept(
         refusal = _refusal(found.get(record.workflow_id), record)
         tenant = _named_tenant(record)
         if refusal is None and tenant and tenant not in known_tenants:
-            refusal = RecordStatus.NO_TENANT_FOUND, "no_tenant_found", f"tenant '{tenant}' is not defined"
+            refusal = (
+                RecordStatus.NO_TENANT_FOUND,
+                RefusalType.NO_TENANT_FOUND,
+                f"tenant '{tenant}' is not defined",
+            )
         if refusal is None:
             runnable.append(record)
         else:
@@ -47,7 +59,13 @@ def accept(
     # take that form: see clarion.ids.)
     foreign = [r for r in callers if is_generated(r.transaction_id)]
     to_claim = [r for r in callers if not is_generated(r.transaction_id)]
-    claimed, reused = transactions.claim(to_claim, expires_at) if to_claim else ([], [])
+    now = clock.now_seconds()
+    claimed_until = None if key_lifetime_seconds is None else now + key_lifetime_seconds
+    claimed, reused = (
+        transactions.claim(to_claim, expires_at, now=now, claimed_until=claimed_until)
+        if to_claim
+        else ([], [])
+    )
     claimed, reused = own + claimed, foreign + reused
     for record in reused:
         message = f"transactionId '{record.transaction_id}' was already used in this environment"
@@ -77,27 +95,33 @@ def accept(
     return [verdicts[c.index] for c in candidates]
 
 
-WORKFLOW_NOT_FOUND = "workflow_not_found"
-ENQUEUE_FAILED = "enqueue_failed"
-TRANSACTION_REUSED = "transaction_id_reused"
+WORKFLOW_NOT_FOUND = RefusalType.WORKFLOW_NOT_FOUND
+ENQUEUE_FAILED = RefusalType.ENQUEUE_FAILED
+TRANSACTION_REUSED = RefusalType.TRANSACTION_ID_REUSED
 
 
-def _refusal(workflow: Workflow | None, record: TriggerRecord) -> tuple[RecordStatus, str, str] | None:
+def _refusal(
+    workflow: Workflow | None, record: TriggerRecord
+) -> tuple[RecordStatus, RefusalType, str] | None:
     """Why a record cannot run, as (status, error type, message), in Novu's order of checks."""
     name = record.workflow_id
     if workflow is None:
         return RecordStatus.ERROR, WORKFLOW_NOT_FOUND, f"workflow '{name}' is not defined"
     if not workflow.active:
-        return RecordStatus.TRIGGER_NOT_ACTIVE, "trigger_not_active", f"workflow '{name}' is not active"
+        return (
+            RecordStatus.TRIGGER_NOT_ACTIVE,
+            RefusalType.TRIGGER_NOT_ACTIVE,
+            f"workflow '{name}' is not active",
+        )
     if not workflow.steps:
         return (
             RecordStatus.NO_WORKFLOW_STEPS_DEFINED,
-            "no_workflow_steps_defined",
+            RefusalType.NO_WORKFLOW_STEPS_DEFINED,
             f"workflow '{name}' has no steps",
         )
     if not any(step.active for step in workflow.steps):
         status = RecordStatus.NO_WORKFLOW_ACTIVE_STEPS_DEFINED
-        return status, status.value, f"workflow '{name}' has no active steps"
+        return status, RefusalType.NO_WORKFLOW_ACTIVE_STEPS_DEFINED, f"workflow '{name}' has no active steps"
     return None
 
 
@@ -110,15 +134,16 @@ def _named_tenant(record: TriggerRecord) -> str | None:
 
 
 def _verdict(
-    record: TriggerRecord, status: RecordStatus, error_type: str | None = None, error: str | None = None
+    record: TriggerRecord,
+    status: RecordStatus,
+    error_type: RefusalType | None = None,
+    error: str | None = None,
 ) -> RecordOutcome:
     return RecordOutcome.of(record, status, error, error_type)
 
 
 def _expires_at() -> int:
-    from clarion.clock import expires_in_days
-
-    return expires_in_days(settings().status_ttl_days)
+    return clock.expires_in_days(settings().status_ttl_days)
 
 
 def _enqueue(records: list[TriggerRecord]) -> list[tuple[TriggerRecord, str | None]]:

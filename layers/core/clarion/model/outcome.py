@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clarion.model.refusal import RefusalType
+
 if TYPE_CHECKING:
     from clarion.model.trigger import TriggerRecord
 
@@ -49,7 +51,7 @@ class RecordOutcome(BaseModel):
     workflow_id: str | None = None
     status: RecordStatus
     error: str | None = None
-    error_type: str | None = None  # machine-readable: workflow_not_found, validation_error, ...
+    error_type: RefusalType | None = None  # machine-readable: workflow_not_found, validation_error, ...
     steps: list[StepOutcome] = Field(default_factory=list)
 
     @classmethod
@@ -58,10 +60,11 @@ class RecordOutcome(BaseModel):
         record: TriggerRecord,
         status: RecordStatus,
         error: str | None = None,
-        error_type: str | None = None,
+        error_type: RefusalType | str | None = None,
         steps: list[StepOutcome] | None = None,
     ) -> RecordOutcome:
-        """The record's outcome, named as the record names itself."""
+        """The record's outcome, named as the record names itself (`error_type` one of RefusalType's
+        values)."""
         return cls(
             environment_id=record.environment_id,
             bulk_id=record.bulk_id,
@@ -70,6 +73,6 @@ class RecordOutcome(BaseModel):
             workflow_id=record.workflow_id,
             status=status,
             error=error,
-            error_type=error_type,
+            error_type=RefusalType(error_type) if error_type else None,
             steps=steps or [],
         )

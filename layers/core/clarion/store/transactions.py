@@ -1,6 +1,10 @@
 """transactionId, claimed once per environment. The claim is a conditional write inside one
 TransactWriteItems per 100 records, never a read-then-write; it also maps the transaction to
-its bulk and record index, for the status endpoint and cancel."""
+its bulk and record index, for the status endpoint and cancel.
+
+A claim given a lifetime (SuprSend's `$idempotency_key`: 24 h) holds `claimedUntil`; after it,
+the id may be claimed again by a new trigger, while the claim item itself lives as long as the
+bulk's status (TTL `expiresAt`)."""
 
 from __future__ import annotations
 
@@ -19,9 +23,15 @@ _MAX_TRANSACTION_ITEMS = 100
 
 
 def claim(
-    records: list[TriggerRecord], expires_at: int, client: DynamoDBClient | None = None
+    records: list[TriggerRecord],
+    expires_at: int,
+    client: DynamoDBClient | None = None,
+    *,
+    now: int = 0,
+    claimed_until: int | None = None,
 ) -> tuple[list[TriggerRecord], list[TriggerRecord]]:
-    """(claimed, already used). A transactionId repeated inside the request counts as used."""
+    """(claimed, already used). A transactionId repeated inside the request counts as used. With
+    `claimed_until`, the claims lapse then: a claim that lapsed before `now` is taken over."""
     client = client or aws.dynamodb()
     seen: set[str] = set()
     fresh: list[TriggerRecord] = []
@@ -34,7 +44,9 @@ def claim(
         chunk = fresh[start : start + _MAX_TRANSACTION_ITEMS]
         while chunk:
             try:
-                client.transact_write_items(TransactItems=[_claim(r, expires_at) for r in chunk])
+                client.transact_write_items(
+                    TransactItems=[_claim(r, expires_at, now, claimed_until) for r in chunk]
+                )
             except client.exceptions.TransactionCanceledException as error:
                 reasons = error.response.get("CancellationReasons", [])
                 taken = {i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"}
@@ -73,7 +85,9 @@ def get(
     return items.doc(raw) if raw else None
 
 
-def _claim(record: TriggerRecord, expires_at: int) -> TransactWriteItemTypeDef:
+def _claim(
+    record: TriggerRecord, expires_at: int, now: int, claimed_until: int | None
+) -> TransactWriteItemTypeDef:
     doc = {
         "transactionId": record.transaction_id,
         "bulkId": record.bulk_id,
@@ -85,9 +99,13 @@ def _claim(record: TriggerRecord, expires_at: int) -> TransactWriteItemTypeDef:
         "Put": {
             "TableName": settings().table_name,
             "Item": items.item(
-                keys.transaction(record.environment_id, record.transaction_id), doc, expiresAt=expires_at
+                keys.transaction(record.environment_id, record.transaction_id),
+                doc,
+                expiresAt=expires_at,
+                **({} if claimed_until is None else {"claimedUntil": claimed_until}),
             ),
-            "ConditionExpression": "attribute_not_exists(pk)",
+            "ConditionExpression": "attribute_not_exists(pk) OR claimedUntil < :now",
+            "ExpressionAttributeValues": {":now": items.n(now)},
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
