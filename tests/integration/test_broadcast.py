@@ -115,7 +115,8 @@ def test_broadcast_with_an_unknown_workflow_is_a_422_like_a_trigger(cloud: Cloud
     status, _, body = cloud.api("POST", BROADCAST, {"name": "no-such-workflow"})
     assert status == 422
     assert body["statusCode"] == 422
-    assert "workflow_not_found" in body["message"]
+    assert body["message"] == "workflow_not_found"
+    assert body["errors"]["name"]["messages"] == ["workflow 'no-such-workflow' is not defined"]
     assert body["errors"]["name"]["value"] == "no-such-workflow"
     assert cloud.receive("TriggerQueue") == []
 
