@@ -71,14 +71,21 @@ def test_novu_py_unknown_workflow_says_workflow_not_found(stack: RunningStack) -
     assert raised.value.data.errors["name"].messages == ["workflow 'no-such-workflow' is not defined"]
 
 
-def test_novu_bulk_item_carries_clarions_detail_beside_novus_text(stack: RunningStack) -> None:
-    answer = stack.call(
-        "POST", "/v1/events/trigger/bulk", json={"events": [{"name": "no-such-workflow", "to": "x"}]}
-    )
+def test_novu_bulk_item_says_novus_text_and_the_status_says_clarions(stack: RunningStack) -> None:
+    transaction_id = f"nf-{uuid.uuid4().hex[:12]}"
+    event = {"name": "no-such-workflow", "to": "x", "transactionId": transaction_id}
+    answer = stack.call("POST", "/v1/events/trigger/bulk", json={"events": [event]})
     assert answer.status_code == 201
-    (item,) = answer.json()["data"]
-    assert item["error"] == ["workflow_not_found"]
-    assert item["detail"] == "workflow 'no-such-workflow' is not defined"
+    assert answer.json()["data"] == [
+        {
+            "acknowledged": True,
+            "status": "error",
+            "error": ["workflow_not_found"],
+            "transactionId": transaction_id,
+        }
+    ]
+    (row,) = stack.call("GET", answer.headers["Location"] + "/records").json()["data"]
+    assert (row["status"], row["error"]) == ("error", "workflow 'no-such-workflow' is not defined")
 
 
 @pytest.mark.parametrize("path", ["/trigger/", "/event/", "/v2/event/", "/v2/bulk/event/"])

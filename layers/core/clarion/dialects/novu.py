@@ -181,21 +181,17 @@ def parse_broadcast(
 
 def answer_item(outcome: RecordOutcome) -> dict[str, Any]:
     """A record's verdict in Novu's response shape: acknowledged, status, transactionId (+ error).
-    Where Novu answers a machine-readable text (`error: ["workflow_not_found"]`), Clarion's own
-    sentence is beside it as `detail`."""
+    Where Novu answers a machine-readable text (`error: ["workflow_not_found"]`), so does this;
+    the item has no room for more, so Clarion's sentence is in the bulk's records instead
+    (`GET /v1/events/trigger/bulk/<bulkId>/records`, `error`)."""
     if outcome.status is RecordStatus.QUEUED:
         return {"acknowledged": True, "status": "processed", "transactionId": outcome.transaction_id}
-    if outcome.error_type == RefusalType.WORKFLOW_NOT_FOUND:
-        return {
-            "acknowledged": True,
-            "status": outcome.status.value,
-            "error": [RefusalType.WORKFLOW_NOT_FOUND.value],
-            "detail": outcome.error,
-            "transactionId": outcome.transaction_id,
-        }
+    novu_text = outcome.error_type == RefusalType.WORKFLOW_NOT_FOUND
     return {
         "acknowledged": True,
         "status": outcome.status.value,
-        "error": [outcome.error or outcome.status.value],
+        "error": [
+            RefusalType.WORKFLOW_NOT_FOUND.value if novu_text else outcome.error or outcome.status.value
+        ],
         "transactionId": outcome.transaction_id,
     }
