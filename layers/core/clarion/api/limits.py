@@ -9,13 +9,14 @@ import math
 import time
 
 from clarion.api.errors import TooManyRequestsError, UnprocessableError
+from clarion.model.refusal import RefusalType
 from clarion.store import environments, rate_buckets
 
 _MICROS = 1_000_000
 
 
 class BulkExceedsBurstError(UnprocessableError):
-    error_type = "bulk_exceeds_burst"
+    error_type = RefusalType.BULK_EXCEEDS_BURST
 
     def __init__(self, size: int, burst: int) -> None:
         message = (

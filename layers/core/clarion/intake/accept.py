@@ -69,12 +69,14 @@ def accept(
     claimed, reused = own + claimed, foreign + reused
     for record in reused:
         message = f"transactionId '{record.transaction_id}' was already used in this environment"
-        verdicts[record.index] = _verdict(record, RecordStatus.ERROR, TRANSACTION_REUSED, message)
+        verdicts[record.index] = _verdict(
+            record, RecordStatus.ERROR, RefusalType.TRANSACTION_ID_REUSED, message
+        )
     unsent: list[TriggerRecord] = []
     for record, error in _enqueue(claimed):
         if error:
             unsent.append(record)
-            verdicts[record.index] = _verdict(record, RecordStatus.ERROR, ENQUEUE_FAILED, error)
+            verdicts[record.index] = _verdict(record, RecordStatus.ERROR, RefusalType.ENQUEUE_FAILED, error)
         else:
             verdicts[record.index] = _verdict(record, RecordStatus.QUEUED)
     if unsent:
@@ -95,18 +97,13 @@ def accept(
     return [verdicts[c.index] for c in candidates]
 
 
-WORKFLOW_NOT_FOUND = RefusalType.WORKFLOW_NOT_FOUND
-ENQUEUE_FAILED = RefusalType.ENQUEUE_FAILED
-TRANSACTION_REUSED = RefusalType.TRANSACTION_ID_REUSED
-
-
 def _refusal(
     workflow: Workflow | None, record: TriggerRecord
 ) -> tuple[RecordStatus, RefusalType, str] | None:
     """Why a record cannot run, as (status, error type, message), in Novu's order of checks."""
     name = record.workflow_id
     if workflow is None:
-        return RecordStatus.ERROR, WORKFLOW_NOT_FOUND, f"workflow '{name}' is not defined"
+        return RecordStatus.ERROR, RefusalType.WORKFLOW_NOT_FOUND, f"workflow '{name}' is not defined"
     if not workflow.active:
         return (
             RecordStatus.TRIGGER_NOT_ACTIVE,
