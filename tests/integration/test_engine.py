@@ -187,9 +187,9 @@ def test_delay_resumes_later_and_cancel_stops_a_pending_one(cloud: Cloud) -> Non
 def test_topic_is_fanned_out_page_by_page_without_the_actor(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clarion.engine import run as engine
+    from clarion.engine import recipients
 
-    monkeypatch.setattr(engine, "TOPIC_PAGE", 7)  # 25 members: four pages
+    monkeypatch.setattr(recipients, "TOPIC_PAGE", 7)  # 25 members: four pages
     members = [f"m{i:02d}" for i in range(25)]
     cloud.api("POST", "/v1/subscribers/bulk", {"subscribers": [{"subscriberId": m} for m in members]})
     cloud.api("POST", "/v1/topics", {"key": "team", "name": "Team"})

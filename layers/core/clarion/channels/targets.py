@@ -1,10 +1,7 @@
-"""Where a stored subscriber keeps its addresses for each channel.
-
-Two shapes are read, whichever dialect wrote the subscriber:
-- Novu: `email`, `phone`, and `channels: [{providerId, credentials: {webhookUrl, deviceTokens}}]`;
-- SuprSend identities: `$email`, `$sms`, `$androidpush`, `$iospush`, `$slack`, `$ms_teams`
-  (each a list or a single value), at the top level or inside `data`.
-Clarion's own addition: push credentials may carry SNS `endpointArns` (or one `endpointArn`).
+"""Where a stored subscriber keeps its addresses for each channel (model.profile): `email`,
+`phone`, and `channels: [{providerId, credentials: {webhookUrl, deviceTokens, ...}}]`, whichever
+dialect wrote the subscriber (each adapter maps its own identities onto them).
+Push credentials may also carry SNS `endpointArns` (or one `endpointArn`).
 A channel entry tied to an integration (`integrationIdentifier`) is used only with that one.
 """
 
@@ -17,8 +14,6 @@ from typing import Any
 CHAT_PROVIDERS = frozenset({"slack", "discord", "msteams"})
 PUSH_PROVIDERS = frozenset({"fcm", "apns", "expo", "push-webhook", "sns"})
 _ALIASES = {"ms_teams": "msteams", "ms-teams": "msteams", "teams": "msteams"}
-_SUPRSEND_CHAT = {"$slack": "slack", "$ms_teams": "msteams"}
-_SUPRSEND_PUSH = ("$androidpush", "$iospush")
 # Only platform endpoints: a subscriber's data must never name a topic to publish to.
 SNS_ENDPOINT_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:endpoint/[A-Za-z_]+/[^/\s]+/[^/\s]+$")
 
@@ -29,11 +24,11 @@ def provider(provider_id: Any) -> str:
 
 
 def email(subscriber: Mapping[str, Any]) -> str | None:
-    return _first_string(subscriber.get("email"), *_identities(subscriber, "$email"))
+    return _first_string(subscriber.get("email"))
 
 
 def phone(subscriber: Mapping[str, Any]) -> str | None:
-    return _first_string(subscriber.get("phone"), *_identities(subscriber, "$sms"))
+    return _first_string(subscriber.get("phone"))
 
 
 def chat_webhooks(subscriber: Mapping[str, Any], integration: str | None = None) -> list[tuple[str, str]]:
@@ -44,12 +39,6 @@ def chat_webhooks(subscriber: Mapping[str, Any], integration: str | None = None)
         url = _credentials(entry).get("webhookUrl")
         if name in CHAT_PROVIDERS and isinstance(url, str) and url.strip():
             found.append((name, url.strip()))
-    for key, name in _SUPRSEND_CHAT.items():
-        for identity in _identities(subscriber, key):
-            hook = identity.get("incoming_webhook") if isinstance(identity, Mapping) else None
-            url = hook.get("url") if isinstance(hook, Mapping) else None
-            if isinstance(url, str) and url.strip():
-                found.append((name, url.strip()))
     return list(dict.fromkeys(found))
 
 
@@ -59,8 +48,6 @@ def device_tokens(subscriber: Mapping[str, Any], integration: str | None = None)
     for entry in _channels(subscriber, integration):
         if provider(entry.get("providerId")) in PUSH_PROVIDERS:
             tokens += _strings(_credentials(entry).get("deviceTokens"))
-    for key in _SUPRSEND_PUSH:
-        tokens += _strings(_identities(subscriber, key))
     return list(dict.fromkeys(t for t in tokens if not SNS_ENDPOINT_ARN.match(t)))
 
 
@@ -95,16 +82,6 @@ def _channels(subscriber: Mapping[str, Any], integration: str | None) -> Iterato
 def _credentials(entry: Mapping[str, Any]) -> Mapping[str, Any]:
     value = entry.get("credentials")
     return value if isinstance(value, Mapping) else {}
-
-
-def _identities(subscriber: Mapping[str, Any], key: str) -> list[Any]:
-    data = subscriber.get("data")
-    value = subscriber.get(key)
-    if value is None and isinstance(data, Mapping):
-        value = data.get(key)
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def _strings(value: Any) -> list[str]:
