@@ -39,7 +39,11 @@ def cancel_pending(
                 environment_id, item["workflowId"], item["subscriberId"], item["stepId"], item["digest"]
             )
             digests.close(bucket, cancelled=True)
-        update = item | {"status": StepStatus.CANCELLED, "detail": "cancelled by the caller", "cancelledAt": now_iso()}
+        update = item | {
+            "status": StepStatus.CANCELLED,
+            "detail": "cancelled by the caller",
+            "cancelledAt": now_iso(),
+        }
         cancelled += messages.settle(
             environment_id,
             transaction_id,

@@ -26,7 +26,7 @@ class SubscriberProfile(BaseModel):
     data: dict[str, Any] | None = None
     channels: list[dict[str, Any]] | None = None
     transient: bool = False  # delivered to, never stored (SuprSend's is_transient)
-    only_channels: list[str] | None = None  # this trigger reaches only these channels ($channels)
+    only_channels: list[str] | None = None  # this trigger reaches only these channels
 
     def profile_fields(self) -> dict[str, Any]:
         """The inline fields to upsert onto the stored subscriber (only those given)."""
