@@ -29,8 +29,8 @@ Known = dict[str, dict[str, Any]]
 
 def _topics(record: TriggerRecord, given: list[Recipient], parts: Parts) -> None:
     for topic in given:
-        assert isinstance(topic, TopicRef)
-        parts.add(record, Continuation(kind="topic", topic_key=topic.topic_key))
+        if isinstance(topic, TopicRef):
+            parts.add(record, Continuation(kind="topic", topic_key=topic.topic_key))
 
 
 def _broadcast(record: TriggerRecord, given: list[Recipient], parts: Parts) -> None:
