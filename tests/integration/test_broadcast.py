@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from clarion.engine import run as engine
+from clarion.engine import recipients
+from clarion.engine.parts import Parts
 from clarion.model import Continuation, TriggerRecord
 from clarion.store import messages
 
@@ -39,10 +40,10 @@ class PartsSpy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.parts: list[tuple[str, int]] = []
-        real_add = engine.Later.add
+        real_add = Parts.add
 
         def add(
-            later: engine.Later,
+            parts: Parts,
             record: TriggerRecord,
             continuation: Continuation,
             delay_seconds: int = 0,
@@ -50,9 +51,9 @@ class PartsSpy:
         ) -> None:
             recipients = changes.get("recipients", record.recipients)
             self.parts.append((continuation.kind, len(recipients)))
-            real_add(later, record, continuation, delay_seconds, **changes)
+            real_add(parts, record, continuation, delay_seconds, **changes)
 
-        monkeypatch.setattr(engine.Later, "add", add)
+        monkeypatch.setattr(Parts, "add", add)
 
     def of(self, kind: str) -> list[int]:
         return [size for part_kind, size in self.parts if part_kind == kind]
@@ -86,17 +87,17 @@ def test_broadcast_reaches_each_of_250_subscribers_exactly_once(
 def test_broadcast_pages_are_parts_and_the_actor_is_left_out(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engine, "BROADCAST_PAGE", 7)  # 30 subscribers: five pages of 7, one of 2
+    monkeypatch.setattr(recipients, "BROADCAST_PAGE", 7)  # 30 subscribers: five pages of 7, one of 2
     ids = add_subscribers(cloud, 30)
     spy = PartsSpy(monkeypatch)
     read: list[tuple[int, str | None]] = []
-    real_page = engine.subscribers.page
+    real_page = recipients.subscribers.page
 
     def page(environment_id: str, limit: int, cursor: str | None = None) -> Any:
         read.append((limit, cursor))
         return real_page(environment_id, limit, cursor)
 
-    monkeypatch.setattr(engine.subscribers, "page", page)
+    monkeypatch.setattr(recipients.subscribers, "page", page)
     status, _, body = cloud.api(
         "POST", BROADCAST, {"name": "welcome", "actor": "s010", "transactionId": "bc-actor"}
     )

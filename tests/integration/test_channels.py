@@ -24,6 +24,8 @@ from clarion import aws
 from clarion.channels import dispatch, outbound, signature
 from clarion.channels.delivery import Delivery, OutboundPolicy
 from clarion.channels.dispatch import Clients
+from clarion.dialects.suprsend import Attachment
+from clarion.dialects.suprsend_identities import with_stored_identities
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
@@ -38,7 +40,16 @@ SECRET = "whsec_test"
 
 
 # dispatch.send with what most tests leave out: no integration, no overrides, loopback allowed.
-send = functools.partial(dispatch.send, integration=None, overrides={}, policy=LOCAL, transaction_id="txn-1")
+_send = functools.partial(dispatch.send, integration=None, overrides={}, policy=LOCAL, transaction_id="txn-1")
+
+
+def send(step_type: str, content: Any, subscriber: dict[str, Any], **given: Any) -> Delivery:
+    """As the engine sends: the subscriber as stored (SuprSend identity keys read by the adapter's
+    read-compat) and a payload's `$attachments` as the SuprSend adapter puts them on the record."""
+    payload = given.get("payload")
+    if payload and "$attachments" in payload:
+        given["attachments"] = [Attachment.model_validate(a).to_model() for a in payload["$attachments"]]
+    return _send(step_type, content, with_stored_identities(subscriber), **given)
 
 
 # --- AWS on moto ---------------------------------------------------------------------------

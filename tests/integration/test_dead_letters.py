@@ -43,10 +43,10 @@ def test_a_record_failing_every_attempt_is_counted_failed_and_dead_lettered(
     assert cloud.api("POST", "/v1/workflows", WORKFLOW)[0] == 201
     run = batch.run
 
-    def failing_for_doomed(record: Any, later: Any) -> Any:  # a fault that never clears
+    def failing_for_doomed(record: Any, *rest: Any) -> Any:  # a fault that never clears
         if record.transaction_id == "doomed":
             raise ConnectionError("the provider's network is down")
-        return run(record, later)
+        return run(record, *rest)
 
     monkeypatch.setattr(batch, "run", failing_for_doomed)
     events = [{"name": "hello", "to": f"sub-{i}", "payload": {}} for i in range(3)]

@@ -1,17 +1,17 @@
 """The digest step in-process: one subscriber's events in one window become one run of the
 remaining steps with `step.digest`, exactly once under redelivery, racing openers and cancel.
 
-Windows are tumbling (aligned to the epoch), so each test shifts the engine's clock to just past
-a window start: its events then share a window, and the window's end is `WINDOW` real seconds
-away, which is also the SQS delay of the owner's continuation."""
+Windows are tumbling (aligned to the epoch), so each test moves the controlled clock (Clarion's
+and moto SQS's, tests.controlled_clock) to just past a window start: its events then share a
+window, and the window's end is `WINDOW` seconds away, which is also the SQS delay of the
+owner's continuation. Nothing sleeps: waiting for the window's end moves the clock."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
-from clarion.engine import run as engine
+from clarion.clock import ControlledClock
 from clarion.store import digests
 
 from tests.integration.conftest import DEVELOPMENT, Cloud
@@ -33,33 +33,16 @@ def digest_workflow(digest_key: str | None = None) -> dict[str, Any]:
     }
 
 
-class ShiftedClock:
-    """The engine's `time`: real time moved forward by `offset` seconds."""
-
-    def __init__(self, offset: float) -> None:
-        self.offset = offset
-
-    def time(self) -> float:
-        return time.time() + self.offset
-
-    @staticmethod
-    def sleep(seconds: float) -> None:
-        time.sleep(seconds)
+def at_window_start(clock: ControlledClock) -> ControlledClock:
+    """Move the clock (only ever forward) to 50 ms after the next window start."""
+    clock.at = (int(clock.at) // WINDOW + 1) * WINDOW + 0.05
+    return clock
 
 
-def at_window_start(monkeypatch: pytest.MonkeyPatch, clock: ShiftedClock | None = None) -> ShiftedClock:
-    """Move the engine's clock (only ever forward) to 50 ms after the next window start."""
-    real = time.time()
-    now = clock.time() if clock else real
-    shifted = ShiftedClock((int(now) // WINDOW + 1) * WINDOW + 0.05 - real)
-    monkeypatch.setattr(engine, "time", shifted)
-    return shifted
-
-
-def wait_for_window_end(clock: ShiftedClock) -> None:
+def wait_for_window_end(clock: ControlledClock) -> None:
     """Until the current window has ended and the owner's continuation is visible: SQS delays
     are whole seconds, counted from when it was enqueued."""
-    time.sleep(WINDOW - clock.time() % WINDOW + 1.0)
+    clock.advance(WINDOW - clock.at % WINDOW + 1.0)
 
 
 def trigger(cloud: Cloud, events: list[dict[str, Any]]) -> list[str]:
@@ -83,10 +66,10 @@ def steps_of(cloud: Cloud, transaction_id: str) -> dict[str, str]:
 
 
 def test_three_events_in_one_window_send_one_digest_with_every_payload_in_order(
-    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+    cloud: Cloud, controlled: ControlledClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cloud.api("POST", "/v1/workflows", digest_workflow())
-    clock = at_window_start(monkeypatch)
+    clock = at_window_start(controlled)
     sent = []
     for text in ("first", "second", "third"):
         sent += trigger(cloud, [comment("ann", text)])
@@ -106,9 +89,11 @@ def test_three_events_in_one_window_send_one_digest_with_every_payload_in_order(
     assert joiner[0]["detail"] == f"collected into the digest sent at {owner[0]['resumeAt']}"
 
 
-def test_two_subscribers_get_a_digest_each(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_subscribers_get_a_digest_each(
+    cloud: Cloud, controlled: ControlledClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cloud.api("POST", "/v1/workflows", digest_workflow())
-    clock = at_window_start(monkeypatch)
+    clock = at_window_start(controlled)
     trigger(cloud, [comment("ann", "a1"), comment("bob", "b1"), comment("ann", "a2")])
     cloud.drain()
     wait_for_window_end(clock)
@@ -118,12 +103,12 @@ def test_two_subscribers_get_a_digest_each(cloud: Cloud, monkeypatch: pytest.Mon
 
 
 def test_openers_racing_on_one_window_make_one_owner_and_one_digest(
-    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+    cloud: Cloud, controlled: ControlledClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two workers, each with one event for the same subscriber at the same moment: the one
     whose update lands first owns the window; the other learns it from the same UpdateItem."""
     cloud.api("POST", "/v1/workflows", digest_workflow())
-    clock = at_window_start(monkeypatch)
+    clock = at_window_start(controlled)
     first, second = trigger(cloud, [comment("ann", "x"), comment("ann", "y")])
     messages = cloud.receive("TriggerQueue")
     assert len(messages) == 2
@@ -140,11 +125,11 @@ def test_openers_racing_on_one_window_make_one_owner_and_one_digest(
 
 
 def test_a_redelivered_batch_and_a_crash_before_joining_add_nothing_twice(
-    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+    cloud: Cloud, controlled: ControlledClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(digests, "PAGE_EVENTS", 2)  # five events: three pages, walked on redelivery
     cloud.api("POST", "/v1/workflows", digest_workflow())
-    clock = at_window_start(monkeypatch)
+    clock = at_window_start(controlled)
     trigger(cloud, [comment("ann", text) for text in ("a", "b", "c", "d", "e")])
     batch = cloud.sqs_event(cloud.receive("TriggerQueue"))
     assert len(batch["Records"]) == 5
@@ -170,17 +155,17 @@ def test_a_redelivered_batch_and_a_crash_before_joining_add_nothing_twice(
 
 
 def test_events_after_the_window_closed_open_a_new_window(
-    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+    cloud: Cloud, controlled: ControlledClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cloud.api("POST", "/v1/workflows", digest_workflow())
-    clock = at_window_start(monkeypatch)
+    clock = at_window_start(controlled)
     trigger(cloud, [comment("ann", "early")])
     cloud.drain()
     wait_for_window_end(clock)
     cloud.drain()
     assert feed(cloud, "ann") == ["1 new: early;"]
 
-    clock = at_window_start(monkeypatch, clock)
+    at_window_start(clock)
     trigger(cloud, [comment("ann", "late"), comment("ann", "later")])
     cloud.drain()
     wait_for_window_end(clock)
@@ -188,9 +173,11 @@ def test_events_after_the_window_closed_open_a_new_window(
     assert feed(cloud, "ann") == ["2 new: late;later;", "1 new: early;"]
 
 
-def test_digest_key_keeps_a_bucket_per_value(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_digest_key_keeps_a_bucket_per_value(
+    cloud: Cloud, controlled: ControlledClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cloud.api("POST", "/v1/workflows", digest_workflow("payload.postId"))
-    clock = at_window_start(monkeypatch)
+    clock = at_window_start(controlled)
     trigger(
         cloud,
         [
@@ -206,10 +193,10 @@ def test_digest_key_keeps_a_bucket_per_value(cloud: Cloud, monkeypatch: pytest.M
 
 
 def test_cancelling_the_owner_cancels_the_digest_and_later_events_open_the_next_window(
-    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+    cloud: Cloud, controlled: ControlledClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cloud.api("POST", "/v1/workflows", digest_workflow())
-    clock = at_window_start(monkeypatch)
+    clock = at_window_start(controlled)
     owner, joiner = trigger(
         cloud,
         [

@@ -3,11 +3,11 @@ preferences, delays and cancel, topics fanned out page by page."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 from clarion import aws
+from clarion.clock import ControlledClock
 from clarion.store import messages
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
@@ -146,7 +146,9 @@ def test_condition_and_preference_skip_exactly_their_steps(cloud: Cloud) -> None
     assert len(details) == 6
 
 
-def test_delay_resumes_later_and_cancel_stops_a_pending_one(cloud: Cloud) -> None:
+def test_delay_resumes_later_and_cancel_stops_a_pending_one(
+    cloud: Cloud, controlled: ControlledClock
+) -> None:
     cloud.api(
         "POST",
         "/v1/workflows",
@@ -167,7 +169,7 @@ def test_delay_resumes_later_and_cancel_stops_a_pending_one(cloud: Cloud) -> Non
     ] == ["one"]
     assert cloud.api("DELETE", "/v1/events/trigger/d-never")[2] == {"data": True}
     assert cloud.api("DELETE", "/v1/events/trigger/d-never")[2] == {"data": False}
-    time.sleep(1.5)
+    controlled.advance(1.5)
     cloud.drain()
     assert [
         m["content"]["body"] for m in cloud.api("GET", "/v1/subscribers/soon/notifications/feed")[2]["data"]
@@ -187,9 +189,9 @@ def test_delay_resumes_later_and_cancel_stops_a_pending_one(cloud: Cloud) -> Non
 def test_topic_is_fanned_out_page_by_page_without_the_actor(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clarion.engine import run as engine
+    from clarion.engine import recipients
 
-    monkeypatch.setattr(engine, "TOPIC_PAGE", 7)  # 25 members: four pages
+    monkeypatch.setattr(recipients, "TOPIC_PAGE", 7)  # 25 members: four pages
     members = [f"m{i:02d}" for i in range(25)]
     cloud.api("POST", "/v1/subscribers/bulk", {"subscribers": [{"subscriberId": m} for m in members]})
     cloud.api("POST", "/v1/topics", {"key": "team", "name": "Team"})

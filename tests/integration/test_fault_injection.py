@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 from clarion import aws
 from clarion.api import idempotency
-from clarion.engine import run as engine
+from clarion.engine import delivery as engine_delivery
 from clarion.observability import metrics
 from clarion.store import batches, environments, items
 from clarion_cli import moto_patches
@@ -201,7 +201,7 @@ def install(
     faults.install(monkeypatch)
     if kill:
         kill.install(monkeypatch)
-    monkeypatch.setattr(engine, "_BACKOFF_SECONDS", 0.0)  # Clarion's own provider retries: not slept
+    monkeypatch.setattr(engine_delivery, "BACKOFF_SECONDS", 0.0)  # Clarion's own provider retries: not slept
     monkeypatch.setattr(batches, "_BACKOFF_SECONDS", 0.0)  # nor its resending of unprocessed entries
     # An in-progress idempotency record whose cleanup failed expires in 2 s, not 30.
     monkeypatch.setattr(conftest.Context, "get_remaining_time_in_millis", lambda self: 2_000)

@@ -227,7 +227,7 @@ def test_dashboard_reads_only_metrics_the_functions_emit(
     (message,) = cloud.receive("TriggerQueue")
     message["Attributes"]["ApproximateReceiveCount"] = "5"
 
-    def failing(record: Any, later: Any) -> Any:
+    def failing(record: Any, *rest: Any) -> Any:
         raise ConnectionError("down")
 
     monkeypatch.setattr(batch, "run", failing)

@@ -4,10 +4,10 @@ misplaced fields on every management route are 400s naming them."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
+from clarion.clock import ControlledClock
 
 from tests.integration.conftest import Cloud
 from tests.integration.test_management_api import assert_field_error
@@ -24,7 +24,9 @@ def step_statuses(cloud: Cloud, transaction_id: str) -> dict[str, str]:
     return {row["stepId"]: row["status"] for row in rows}
 
 
-def test_a_pasted_novu_workflow_runs_the_steps_its_filters_and_delay_allow(cloud: Cloud) -> None:
+def test_a_pasted_novu_workflow_runs_the_steps_its_filters_and_delay_allow(
+    cloud: Cloud, controlled: ControlledClock
+) -> None:
     status, _, body = cloud.api("POST", "/v1/workflows", NOVU_ORDER_WORKFLOW)
     assert status == 201, body
     assert body["data"]["workflowId"] == NOVU_ORDER_WORKFLOW_ID
@@ -43,7 +45,7 @@ def test_a_pasted_novu_workflow_runs_the_steps_its_filters_and_delay_allow(cloud
     for subscriber, _, _, _ in NOVU_ORDER_CASES:  # the delay holds the last step back
         assert step_statuses(cloud, f"novu-{subscriber}")["wait"] == "pending"
         assert "follow-up" not in step_statuses(cloud, f"novu-{subscriber}")
-    time.sleep(2.5)
+    controlled.advance(2.5)
     cloud.drain()
     for subscriber, _, payload, expected in NOVU_ORDER_CASES:
         assert step_statuses(cloud, f"novu-{subscriber}") == expected, subscriber

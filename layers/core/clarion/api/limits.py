@@ -6,8 +6,8 @@ with `Retry-After`. A bulk larger than the burst can never pass: it is a 422 say
 from __future__ import annotations
 
 import math
-import time
 
+from clarion import clock
 from clarion.api.errors import TooManyRequestsError, UnprocessableError
 from clarion.model.refusal import RefusalType
 from clarion.store import environments, rate_buckets
@@ -33,7 +33,7 @@ def take(environment_id: str, cost: int) -> dict[str, str]:
     tolerance = limit.burst * interval
     if cost > limit.burst:
         raise BulkExceedsBurstError(cost, limit.burst)
-    now = time.time_ns() // 1000
+    now = clock.now_microseconds()
     taken = rate_buckets.take(environment_id, now, cost * interval, tolerance)
     if not taken.allowed:
         wait = max(taken.tat_us + cost * interval - tolerance - now, 0)

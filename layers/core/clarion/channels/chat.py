@@ -1,7 +1,7 @@
 """Chat through incoming webhooks: Slack, Discord, Microsoft Teams.
 
-The webhook URLs are the subscriber's (Novu `channels[].credentials.webhookUrl` with providerId
-slack / discord / msteams, or SuprSend `$slack` / `$ms_teams` `incoming_webhook.url`). With an
+The webhook URLs are the subscriber's (`channels[].credentials.webhookUrl` with providerId
+slack / discord / msteams, whichever dialect's identities they came from). With an
 integration, only its provider's webhooks are used; without one, all of them. Reads content
 `body` (or `content` / `text`), optional `title`, and Slack `blocks`.
 """

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from clarion.channels import outbound
+from clarion.model.step_status import StepStatus
 
-DeliveryStatus = Literal["sent", "failed"]
+DeliveryStatus = Literal[StepStatus.SENT, StepStatus.FAILED]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +31,11 @@ class Delivery:
 
     @classmethod
     def sent(cls, provider_id: str, *message_ids: str) -> Delivery:
-        return cls("sent", provider_id, None, False, message_ids)
+        return cls(StepStatus.SENT, provider_id, None, False, message_ids)
 
     @classmethod
     def failed(cls, provider_id: str | None, detail: str, retryable: bool = False) -> Delivery:
-        return cls("failed", provider_id, detail, retryable)
+        return cls(StepStatus.FAILED, provider_id, detail, retryable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +55,11 @@ def combine(provider_id: str, what: str, results: Sequence[Delivery], skipped: i
     Sent only if every target took it. A partial failure is not retryable: a retry would send
     the delivered ones again. `skipped`: targets beyond the policy's limit, never attempted.
     """
-    failures = [r for r in results if r.status == "failed"]
+    failures = [r for r in results if r.status == StepStatus.FAILED]
     if not failures:
         ids = tuple(i for r in results for i in r.message_ids)
         note = f"{skipped} {what} beyond the limit of {len(results)} not sent" if skipped else None
-        return Delivery("sent", provider_id, note, False, ids)
+        return Delivery(StepStatus.SENT, provider_id, note, False, ids)
     first = failures[0].detail or "failed"
     detail = first if len(results) == 1 else f"{len(failures)} of {len(results)} {what} failed: {first}"
     retryable = len(failures) == len(results) and all(r.retryable for r in failures)

@@ -1,22 +1,26 @@
 """The one entry point the engine calls to deliver a rendered step to one subscriber.
 
     delivery = dispatch.send(step.type, content, subscriber, integration, record.overrides,
-                             policy, transaction_id=record.transaction_id, payload=record.payload)
+                             policy, transaction_id=record.transaction_id, payload=record.payload,
+                             attachments=record.attachments)
 
 `content` is the step's content after rendering; `subscriber` the stored subscriber document
 (camelCase); `integration` the environment's active integration for the channel
 (`{providerId, channel, credentials, active}`) or None; `overrides` the trigger's overrides
-(each channel reads its own section, e.g. overrides.email). It never raises for a provider,
+(each channel reads its own section, e.g. overrides.email); `attachments` the record's files for
+an email. It never raises for a provider,
 network or data problem: the answer is a Delivery. in_app, delay and digest are the engine's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from clarion.channels.delivery import Delivery, OutboundPolicy
+from clarion.model.step_status import StepStatus
+from clarion.model.trigger import Attachment
 from clarion.observability import logger
 
 if TYPE_CHECKING:
@@ -46,6 +50,7 @@ def send(
     *,
     transaction_id: str,
     payload: Mapping[str, Any] | None = None,
+    attachments: Sequence[Attachment] = (),
     clients: Clients | None = None,
 ) -> Delivery:
     """Deliver one rendered step. Raises ValueError only for a step type no channel delivers."""
@@ -55,7 +60,6 @@ def send(
     from clarion.channels import chat, email, push, sms, webhook
 
     if step_type == "email":
-        attachments = (payload or {}).get("$attachments")
         delivery = email.send(
             content, subscriber, integration, overrides, clients.sesv2, attachments=attachments, policy=policy
         )
@@ -70,7 +74,7 @@ def send(
     else:
         raise ValueError(f"step type '{step_type}' is not delivered by a channel")
     # Ids, provider and a detail that is free of personal data by construction; never content.
-    (logger.info if delivery.status == "sent" else logger.warning)(
+    (logger.info if delivery.status == StepStatus.SENT else logger.warning)(
         "delivery",
         extra={
             "transaction_id": transaction_id,

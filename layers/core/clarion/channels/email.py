@@ -1,14 +1,14 @@
 """Email through Amazon SES v2 (`send_email`: simple content, or raw MIME when it has attachments).
 
 Reads content `subject`, `body` (HTML when it holds a tag, text otherwise), optional `html` /
-`text`, `from`, `senderName`, `replyTo`; the subscriber's `email` (or SuprSend `$email`); the
+`text`, `from`, `senderName`, `replyTo`; the subscriber's `email`; the
 integration's credentials `from`, `senderName`, `replyTo`, `configurationSetName`. The trigger's
 `overrides.email` (`from`, `senderName`, `replyTo`, `text`) wins over the step, which wins over
 the integration.
 
-Attachments are SuprSend's `$attachments` in the trigger's data: `data` (base64) or `url`
+Attachments are the trigger record's (model.trigger.Attachment): `data` (base64) or `url`
 (fetched through the outbound checks, so never from a private or metadata address), with
-`filename`, `contentType` and `ignore_if_error`. One that cannot be loaded fails the step
+`filename`, `content_type` and `ignore_if_error`. One that cannot be loaded fails the step
 (retryable when the fetch may succeed later), or is left out with `ignore_if_error`.
 """
 
@@ -18,7 +18,7 @@ import base64
 import binascii
 import mimetypes
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -38,6 +38,7 @@ from clarion.channels.delivery import (
     section,
     text_of,
 )
+from clarion.model.trigger import Attachment as TriggerAttachment
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client  # type: ignore[import-not-found,unused-ignore]
@@ -62,7 +63,7 @@ def send(
     overrides: Mapping[str, Any],
     client: SESV2Client | None = None,
     *,
-    attachments: Any = None,
+    attachments: Sequence[TriggerAttachment] = (),
     policy: OutboundPolicy | None = None,
 ) -> Delivery:
     if inactive(integration):
@@ -132,15 +133,14 @@ def send(
     return Delivery.sent(PROVIDER, str(answer["MessageId"]))
 
 
-def load_attachments(given: Any, policy: OutboundPolicy) -> list[Attachment] | Delivery:
+def load_attachments(
+    given: Sequence[TriggerAttachment], policy: OutboundPolicy
+) -> list[Attachment] | Delivery:
     """The files to attach, or the failed delivery that one of them causes."""
-    if not isinstance(given, list):
-        return []  # `$attachments` is SuprSend's key; anything else in a payload is not ours
     files: list[Attachment] = []
     for number, entry in enumerate(given, start=1):
-        entry = entry if isinstance(entry, Mapping) else {}
-        filename, content_type = text_of(entry, "filename"), text_of(entry, "contentType")
-        url, data = text_of(entry, "url"), text_of(entry, "data")
+        filename, content_type = _text(entry.filename), _text(entry.content_type)
+        url, data = _text(entry.url), _text(entry.data)
         content, problem, retryable = b"", None, False
         if data is not None:
             try:
@@ -165,13 +165,17 @@ def load_attachments(given: Any, policy: OutboundPolicy) -> list[Attachment] | D
         else:
             problem = "give url or data"
         if problem is not None:
-            if entry.get("ignore_if_error") is True:
+            if entry.ignore_if_error:
                 continue
             return Delivery.failed(PROVIDER, f"attachment {number}: {problem}", retryable)
         filename = filename or f"attachment-{number}"
         guessed = mimetypes.guess_type(filename)[0]
         files.append(Attachment(filename, content_type or guessed or "application/octet-stream", content))
     return files
+
+
+def _text(value: str | None) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _mime(

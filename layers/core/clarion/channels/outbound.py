@@ -3,69 +3,51 @@
 Webhook URLs come from user data, so every request is checked first: http(s) only, and every
 address the host resolves to must be public. The stack's own endpoints (the AWS endpoints its
 functions are pointed at, the local gateway) are refused even where loopback is allowed: a step
-must not reach the emulator's AWS API or the stack's own routes. The request then connects to the checked address
-itself (a second DNS answer cannot rebind it to 169.254.169.254), keeps the Host header and the
-TLS server name of the URL, and never follows a redirect. Standard library only: the layer
+must not reach the emulator's AWS API or the stack's own routes (channels.url_check). The
+request then connects to the checked address itself (a second DNS answer cannot rebind it to
+169.254.169.254), keeps the Host header and the TLS server name of the URL, and never follows a
+redirect. Standard library only: the layer
 ships no HTTP client, and http.client is what urllib.request is built on.
 """
 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import json
 import socket
 import ssl
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from functools import cache
+from typing import Any
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+from clarion.channels.url_check import (
+    IPAddress,
+    OutboundError,
+    ResolvedUrl,
+    UnresolvableHostError,
+    UnsafeUrlError,
+    check_url,
+    refusal,
+)
 
 MAX_BODY_BYTES = 1024  # of the answer: enough for an error message, never a whole page
 USER_AGENT = "Clarion/1 (+https://github.com/clarion)"
 
-# Cloud metadata and credential endpoints, refused by name so that the reason says so.
-_METADATA = frozenset(
-    ipaddress.ip_address(a)
-    for a in ("169.254.169.254", "fd00:ec2::254", "169.254.170.2", "169.254.170.23", "fd00:ec2::23")
-)
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-class OutboundError(Exception):
-    """A URL that is not sent to. `reason` is safe to show: it never holds a path or query."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class UnsafeUrlError(OutboundError):
-    """Refused by policy: wrong scheme, malformed, or a non-public address. Retrying cannot help."""
-
-
-class UnresolvableHostError(OutboundError):
-    """The host has no address right now (DNS failure): may succeed later."""
-
-
-@dataclass(frozen=True, slots=True)
-class ResolvedUrl:
-    scheme: Literal["http", "https"]
-    host: str  # ASCII (IDNA) host name or IP literal, without brackets
-    port: int
-    target: str  # path and query, as sent on the request line
-    addresses: tuple[str, ...]  # every one checked; connected to in this order
-
-    @property
-    def origin(self) -> str:
-        """scheme://host[:port], for logs and details: a path or query may carry a secret."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        default = 443 if self.scheme == "https" else 80
-        return f"{self.scheme}://{host}" + ("" if self.port == default else f":{self.port}")
+__all__ = [
+    "MAX_BODY_BYTES",
+    "HttpResult",
+    "IPAddress",
+    "OutboundError",
+    "ResolvedUrl",
+    "UnresolvableHostError",
+    "UnsafeUrlError",
+    "check_url",
+    "encode_json",
+    "get",
+    "post_json",
+    "refusal",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,110 +60,6 @@ class HttpResult:
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
-
-
-def check_url(url: str, allow_loopback: bool = False, stack_endpoints: Collection[str] = ()) -> ResolvedUrl:
-    """Parse, resolve and vet a URL. Raises UnsafeUrlError (or UnresolvableHostError).
-    `stack_endpoints`: URLs of the stack's own services, refused whatever the policy."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as error:
-        raise UnsafeUrlError(f"malformed URL ({error})") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise UnsafeUrlError(f"scheme '{scheme or '(none)'}' is not allowed: use http or https")
-    if parts.username is not None or parts.password is not None:
-        raise UnsafeUrlError("credentials in the URL are not allowed: send them in a header")
-    if not parts.hostname:
-        raise UnsafeUrlError("URL has no host")
-    try:
-        host = parts.hostname.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise UnsafeUrlError("host name is not valid") from None
-    port = port or (443 if scheme == "https" else 80)
-    addresses = _resolve(host, port)
-    for address in addresses:
-        reason = refusal(ipaddress.ip_address(address), allow_loopback)
-        if reason:
-            raise UnsafeUrlError(f"{reason} address {address} refused (host {host})")
-    own = _own_endpoint(addresses, port, stack_endpoints)
-    if own:
-        raise UnsafeUrlError(f"{own} is the stack's own endpoint: refused (host {host})")
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    target = quote(target, safe="/?=&;:@!$'()*+,%~-._")  # spaces, controls and non-ASCII escaped
-    return ResolvedUrl(
-        scheme="https" if scheme == "https" else "http",
-        host=host,
-        port=port,
-        target=target,
-        addresses=addresses,
-    )
-
-
-def refusal(ip: IPAddress, allow_loopback: bool = False) -> str | None:
-    """Which kind of non-public address this is ("loopback", "private", ...), or None if public."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        for kind, embedded in (
-            ("IPv4-mapped", ip.ipv4_mapped),
-            ("6to4", ip.sixtofour),
-            ("NAT64", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None),
-        ):
-            if embedded is not None:
-                inner = refusal(embedded, allow_loopback)
-                return f"{kind} {inner}" if inner else None
-    if ip in _METADATA:
-        return "cloud metadata"
-    if ip.is_unspecified:
-        return "unspecified"
-    if ip.is_loopback:
-        return None if allow_loopback else "loopback"
-    if ip.is_link_local:
-        return "link-local"
-    if ip.is_multicast:
-        return "multicast"
-    if ip in _CGNAT:
-        return "carrier-grade NAT"
-    if ip.is_reserved or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local):
-        return "reserved"
-    if ip.is_private:
-        return "private"
-    if not ip.is_global:
-        return "non-public"
-    return None
-
-
-def _own_endpoint(addresses: tuple[str, ...], port: int, stack_endpoints: Collection[str]) -> str | None:
-    """The stack endpoint (host:port) these addresses and port reach, if any. On loopback every
-    address counts as the same host: 127.0.0.2 or ::1 may reach a server listening on 127.0.0.1."""
-    for endpoint in stack_endpoints:
-        own = _endpoint(endpoint)
-        if own is None or own[1] != port:
-            continue
-        for address in addresses:
-            ip = ipaddress.ip_address(address)
-            if address in own[2] or (
-                ip.is_loopback and any(ipaddress.ip_address(a).is_loopback for a in own[2])
-            ):
-                return f"{own[0]}:{own[1]}"
-    return None
-
-
-@lru_cache(maxsize=32)
-def _endpoint(url: str) -> tuple[str, int, frozenset[str]] | None:
-    """host, port and addresses of a configured endpoint URL (None if it has no host)."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    except ValueError:
-        return None
-    if not parts.hostname:
-        return None
-    try:
-        addresses = frozenset(_resolve(parts.hostname, port))
-    except UnresolvableHostError:
-        addresses = frozenset()
-    return parts.hostname, port, addresses
 
 
 def encode_json(body: Any) -> bytes:
@@ -299,17 +177,6 @@ def _status_error(status: int) -> str | None:
     if 300 <= status < 400:
         return f"HTTP {status}: redirects are not followed"
     return f"HTTP {status}"
-
-
-def _resolve(host: str, port: int) -> tuple[str, ...]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        raise UnresolvableHostError(f"cannot resolve host {host}") from None
-    addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
-    if not addresses:
-        raise UnresolvableHostError(f"cannot resolve host {host}")
-    return addresses
 
 
 def _connect(addresses: tuple[str, ...], port: int, timeout: float | None) -> socket.socket:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
+
+from clarion import clock
 
 HEADER = "X-Clarion-Signature"
 TRANSACTION_HEADER = "X-Clarion-Transaction-Id"
@@ -18,7 +19,7 @@ TRANSACTION_HEADER = "X-Clarion-Transaction-Id"
 
 def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     """The header value for this body."""
-    t = int(time.time()) if timestamp is None else timestamp
+    t = clock.now_seconds() if timestamp is None else timestamp
     return f"t={t},v1={_digest(secret, t, body)}"
 
 
@@ -30,7 +31,7 @@ def verify(
         t = int(fields.get("t", ""))
     except ValueError:
         return False
-    current = int(time.time()) if now is None else now
+    current = clock.now_seconds() if now is None else now
     if abs(current - t) > tolerance_seconds:
         return False
     return hmac.compare_digest(fields.get("v1", ""), _digest(secret, t, body))

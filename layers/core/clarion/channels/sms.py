@@ -1,6 +1,6 @@
 """SMS through Amazon SNS (`publish` to a phone number).
 
-Reads content `body` (or `content`); the subscriber's `phone` (or SuprSend `$sms`), E.164; the
+Reads content `body` (or `content`); the subscriber's `phone`, E.164; the
 integration's credentials `senderId`, `smsType` (Transactional | Promotional) and
 `originationNumber`; `overrides.sms.senderId` / `overrides.sms.from` win over the integration's.
 """

@@ -24,6 +24,7 @@ from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, Trigge
 from clarion.model.identifiers import SubscriberId, TenantId, WorkflowName
 from clarion.model.profile import IdentityKind, channel_entries
 from clarion.model.refusal import VALIDATION_ERROR, RefusalType, field_messages
+from clarion.model.trigger import Attachment as TriggerAttachment
 
 MAX_RECORDS = 100
 MAX_BODY_BYTES = 800 * 1024
@@ -110,6 +111,15 @@ class Attachment(BaseModel):
                 )
         return self
 
+    def to_model(self) -> TriggerAttachment:
+        return TriggerAttachment(
+            url=self.url,
+            data=self.data,
+            filename=self.filename,
+            content_type=self.contentType,
+            ignore_if_error=self.ignore_if_error,
+        )
+
 
 class WorkflowTrigger(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
@@ -175,6 +185,7 @@ def parse_record(
         tenant={"identifier": trigger.tenant_id} if trigger.tenant_id else None,
         accepted_at=accepted_at,
         cancellation_key=trigger.cancellation_key,
+        attachments=[Attachment.model_validate(a).to_model() for a in trigger.data.get("$attachments", [])],
     )
 
 

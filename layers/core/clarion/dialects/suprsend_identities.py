@@ -190,3 +190,47 @@ IDENTITY_CLASSES = {
     "$slack": IdentityClass(kind=IdentityKind.CHAT, provider_ids=("slack",)),
     "$ms_teams": IdentityClass(kind=IdentityKind.CHAT, provider_ids=("msteams",)),
 }
+
+
+def with_stored_identities(subscriber: dict[str, Any]) -> dict[str, Any]:
+    """Read-compat for a stored subscriber that keeps SuprSend identity keys as they were sent
+    (`$email`, `$sms`, `$androidpush`, `$iospush`, `$slack`, `$ms_teams`: one value or a list, at
+    the top level or inside `data`; written by hand through `data`, never by this adapter, which
+    maps them on the way in): the same subscriber with them as the internal model's `email`,
+    `phone` and `channels` (model.profile), which is all a channel reads. A field already set
+    wins; a value that is not an address is ignored, as it was."""
+    found = {key: _stored_values(subscriber, key) for key in _STORED_KEYS}
+    if not any(found.values()):
+        return subscriber
+    doc = dict(subscriber)
+    for key, field in (("$email", "email"), ("$sms", "phone")):
+        strings = [v.strip() for v in found[key] if isinstance(v, str) and v.strip()]
+        if strings and not (isinstance(doc.get(field), str) and doc[field].strip()):
+            doc[field] = strings[0]
+    channels = list(doc.get("channels") or [])
+    for key, provider in (("$androidpush", "fcm"), ("$iospush", "apns")):
+        tokens = [v.strip() for v in found[key] if isinstance(v, str) and v.strip()]
+        if tokens:
+            channels.append({"providerId": provider, "credentials": {"deviceTokens": tokens}})
+    for key, provider in (("$slack", "slack"), ("$ms_teams", "msteams")):
+        for identity in found[key]:
+            hook = identity.get("incoming_webhook") if isinstance(identity, dict) else None
+            url = hook.get("url") if isinstance(hook, dict) else None
+            if isinstance(url, str) and url.strip():
+                channels.append({"providerId": provider, "credentials": {"webhookUrl": url.strip()}})
+    if channels:
+        doc["channels"] = channels
+    return doc
+
+
+_STORED_KEYS = ("$email", "$sms", "$androidpush", "$iospush", "$slack", "$ms_teams")
+
+
+def _stored_values(subscriber: dict[str, Any], key: str) -> list[Any]:
+    data = subscriber.get("data")
+    value = subscriber.get(key)
+    if value is None and isinstance(data, dict):
+        value = data.get(key)
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]

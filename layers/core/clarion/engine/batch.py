@@ -21,8 +21,10 @@ from pydantic import ValidationError
 
 from clarion import queues
 from clarion.config import settings
-from clarion.engine.run import Later, prefetch_subscribers, run
-from clarion.model import RecordOutcome, RecordStatus, TriggerRecord
+from clarion.engine.parts import Parts
+from clarion.engine.recipients import Known, prefetch
+from clarion.engine.run import run
+from clarion.model import RecordOutcome, RecordStatus, StepStatus, TriggerRecord
 from clarion.observability import correlated, count_dead_letter, logger, metrics
 
 
@@ -31,27 +33,28 @@ def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
     # not raised: the outcomes of records on their last attempt must still be sent.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     outcomes: list[RecordOutcome] = []
-    later = Later()
+    parts = Parts()
+    known: Known = {}  # the batch's subscribers, resolved once for all its records
     parsed: dict[str, TriggerRecord] = {}
     for message in event["Records"]:
         with contextlib.suppress(ValidationError):  # the record's own handler reports it
             parsed[message["messageId"]] = TriggerRecord.model_validate_json(message["body"])
     try:
-        prefetch_subscribers(list(parsed.values()), later)
+        prefetch(list(parsed.values()), known)
     except (BotoCoreError, ClientError) as error:
         logger.warning("batch subscriber read failed; records resolve their own", error=type(error).__name__)
 
     def handle(record: SQSRecord) -> None:
-        own = Later(known=later.known)  # a record that raises spawns nothing
+        own = Parts()  # a record that raises spawns nothing
         trigger = parsed.get(record.message_id) or TriggerRecord.model_validate_json(record.body)
         with correlated(trigger.bulk_id, trigger.transaction_id):
             try:
-                outcome = run(trigger, own)
+                outcome = run(trigger, own, known)
             except Exception as error:
                 if trigger.continuation is None and _last_attempt(record):
                     outcomes.append(_dead_lettered(trigger, error))
                 raise
-        later.parts.extend(own.parts)
+        parts.items.extend(own.items)
         if outcome is not None:
             outcomes.append(outcome)
 
@@ -61,7 +64,7 @@ def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
         settings().require_trigger_queue(),
         [
             queues.Message(str(i), part.model_dump_json(), delay)
-            for i, (part, delay) in enumerate(later.parts)
+            for i, (part, delay) in enumerate(parts.items)
         ],
         "parts",
     )
@@ -70,7 +73,7 @@ def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
         [queues.Message(str(i), outcome.model_dump_json()) for i, outcome in enumerate(outcomes)],
         "outcomes",
     )
-    sent = sum(1 for outcome in outcomes for step in outcome.steps if step.status == "sent")
+    sent = sum(1 for outcome in outcomes for step in outcome.steps if step.status == StepStatus.SENT)
     metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=sent)
     return processor.response()
 

@@ -1,7 +1,7 @@
 """Cancel a transaction: every pending delay of every recipient moves to `cancelled` with a
 conditional update, racing fairly with resume (which needs it `pending`).
 
-A pending digest step is the owner of a digest window (engine.run). Cancelling it cancels the
+A pending digest step is the owner of a digest window (engine.digest). Cancelling it cancels the
 whole digest, as in Novu: nothing is sent for any event the window collected, including other
 transactions' events that joined it (their step items stay `digested`). The window is closed
 too, so events arriving later in it open the next window instead of joining a dead digest.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from clarion.clock import now_iso
-from clarion.model import StepType
+from clarion.model import StepStatus, StepType
 from clarion.store import cancellations, digests, messages
 
 
@@ -27,7 +27,7 @@ def cancel_pending(
     when given)."""
     cancelled = 0
     for item in messages.for_transaction(environment_id, transaction_id):
-        if item["status"] != "pending":
+        if item["status"] != StepStatus.PENDING:
             continue
         if workflow_id is not None and item.get("workflowId") != workflow_id:
             continue
@@ -39,14 +39,18 @@ def cancel_pending(
                 environment_id, item["workflowId"], item["subscriberId"], item["stepId"], item["digest"]
             )
             digests.close(bucket, cancelled=True)
-        update = item | {"status": "cancelled", "detail": "cancelled by the caller", "cancelledAt": now_iso()}
+        update = item | {
+            "status": StepStatus.CANCELLED,
+            "detail": "cancelled by the caller",
+            "cancelledAt": now_iso(),
+        }
         cancelled += messages.settle(
             environment_id,
             transaction_id,
             item["subscriberId"],
             item["stepId"],
             update,
-            expected_status="pending",
+            expected_status=StepStatus.PENDING,
         )
     return cancelled
 

@@ -166,8 +166,8 @@ def skip_reason(
     only_channels: list[str] | None = None,
 ) -> str | None:
     """Why this step is skipped for this subscriber, or None to run it. `only_channels`: the
-    trigger named the channels this recipient may be reached on (SuprSend's $channels). A
-    critical workflow ignores preferences; its preferenceSettings are the channels' defaults."""
+    trigger named the channels this recipient may be reached on. A critical workflow ignores
+    preferences; its preferenceSettings are the channels' defaults."""
     if not step.active:
         return "step is not active"
     if (

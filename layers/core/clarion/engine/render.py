@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from liquid import BoundTemplate, Environment
 
 LOOP_ITERATIONS = 100_000  # per template
-OUTPUT_BYTES = 512 * 1024  # per field; a message's stored size is checked apart (engine.run)
+OUTPUT_BYTES = 512 * 1024  # per field; a message's stored size is checked apart (engine.claims)
 LOCALS_BYTES = 1024 * 1024  # what `assign` and `capture` may hold
 CONTEXT_DEPTH = 30
 RENDER_SECONDS = 0.5  # of CPU time per step, all of its fields together (waiting for a core is not counted)

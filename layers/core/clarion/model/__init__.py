@@ -1,6 +1,7 @@
 """The ONE internal model. Dialects convert to and from it; nothing below them knows a dialect."""
 
 from clarion.model.outcome import RecordOutcome, RecordStatus, StepOutcome
+from clarion.model.step_status import StepStatus
 from clarion.model.trigger import Continuation, Recipient, SubscriberProfile, TopicRef, TriggerRecord
 from clarion.model.workflow import Condition, Step, StepType, Workflow
 
@@ -12,6 +13,7 @@ __all__ = [
     "RecordStatus",
     "Step",
     "StepOutcome",
+    "StepStatus",
     "StepType",
     "SubscriberProfile",
     "TopicRef",

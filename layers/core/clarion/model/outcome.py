@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from clarion.model.refusal import RefusalType
+from clarion.model.step_status import StepStatus
 
 if TYPE_CHECKING:
     from clarion.model.trigger import TriggerRecord
@@ -35,7 +36,7 @@ class StepOutcome(BaseModel):
 
     subscriber_id: str
     step_id: str
-    status: str  # sent | skipped | failed | duplicate
+    status: StepStatus
     detail: str | None = None
 
 

@@ -1,13 +1,17 @@
 """Subscribers as the management API receives them: profile fields, channel credentials,
-preferences. Stored and answered in Novu's field names (subscriberId, firstName, ...)."""
+preferences. Stored and answered in Novu's field names (subscriberId, firstName, ...). A stored
+subscriber's addresses, typed, are its ChannelIdentities."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from clarion.model.identifiers import SubscriberId, WorkflowName
+from clarion.model.profile import INBOX_PROVIDER, WEB_PUSH_PROVIDER
 from clarion.model.strict import StrictModel
 
 PreferenceChannel = Literal["in_app", "email", "sms", "chat", "push"]
@@ -114,3 +118,91 @@ def subscriber_view(stored: dict[str, Any]) -> dict[str, Any]:
         "createdAt": stored.get("createdAt"),
         "updatedAt": stored.get("updatedAt") or stored.get("createdAt"),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelEntry:
+    """One provider entry of a stored subscriber: `{providerId, integrationIdentifier?, credentials}`."""
+
+    provider_id: str  # lower case, as given
+    integration_identifier: str | None
+    credentials: Mapping[str, Any]
+
+    def strings(self, name: str) -> list[str]:
+        """A credential that holds one string or a list of them (deviceTokens, inboxIds, ...)."""
+        return _strings(self.credentials.get(name))
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelIdentities:
+    """A stored subscriber's addresses, typed, whichever dialect's identities they came from
+    (each adapter maps its own onto `email`, `phone` and `channels`, model.profile): the email
+    address, the phone number, and the provider entries holding push tokens by provider, chat
+    webhooks (slack, msteams, discord), inbox ids and Web Push subscriptions. Read leniently: a
+    value of the wrong type is no address."""
+
+    email: str | None
+    phone: str | None
+    entries: tuple[ChannelEntry, ...]
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any]) -> ChannelIdentities:
+        entries = []
+        for entry in stored.get("channels") or []:
+            if not isinstance(entry, Mapping):
+                continue
+            credentials = entry.get("credentials")
+            tied = entry.get("integrationIdentifier")
+            entries.append(
+                ChannelEntry(
+                    str(entry.get("providerId") or "").strip().lower(),
+                    tied if isinstance(tied, str) and tied else None,
+                    credentials if isinstance(credentials, Mapping) else {},
+                )
+            )
+        email, phone = _strings(stored.get("email")), _strings(stored.get("phone"))
+        return cls(email[0] if email else None, phone[0] if phone else None, tuple(entries))
+
+    def usable_with(self, integration: str | None) -> list[ChannelEntry]:
+        """The entries an integration may use: with an identifier, those not tied to another one."""
+        return [
+            e
+            for e in self.entries
+            if integration is None
+            or e.integration_identifier is None
+            or e.integration_identifier == integration
+        ]
+
+    def push_tokens(self, integration: str | None = None) -> dict[str, list[str]]:
+        """Device tokens by provider (an entry's `deviceTokens`)."""
+        found: dict[str, list[str]] = {}
+        for entry in self.usable_with(integration):
+            if tokens := entry.strings("deviceTokens"):
+                found.setdefault(entry.provider_id, []).extend(tokens)
+        return found
+
+    def webhooks(self, integration: str | None = None) -> list[tuple[str, str]]:
+        """(provider, webhook URL) of the entries that carry one, in order (slack, msteams, ...)."""
+        found = []
+        for entry in self.usable_with(integration):
+            url = entry.credentials.get("webhookUrl")
+            if isinstance(url, str) and url.strip():
+                found.append((entry.provider_id, url.strip()))
+        return found
+
+    def inbox_ids(self) -> list[str]:
+        return [i for e in self.entries if e.provider_id == INBOX_PROVIDER for i in e.strings("inboxIds")]
+
+    def web_push_subscriptions(self) -> list[Mapping[str, Any]]:
+        return [
+            s
+            for e in self.entries
+            if e.provider_id == WEB_PUSH_PROVIDER
+            for s in e.credentials.get("subscriptions") or []
+            if isinstance(s, Mapping)
+        ]
+
+
+def _strings(value: Any) -> list[str]:
+    values = value if isinstance(value, list | tuple) else [value]
+    return [v.strip() for v in values if isinstance(v, str) and v.strip()]

@@ -26,7 +26,7 @@ class SubscriberProfile(BaseModel):
     data: dict[str, Any] | None = None
     channels: list[dict[str, Any]] | None = None
     transient: bool = False  # delivered to, never stored (SuprSend's is_transient)
-    only_channels: list[str] | None = None  # this trigger reaches only these channels ($channels)
+    only_channels: list[str] | None = None  # this trigger reaches only these channels
 
     def profile_fields(self) -> dict[str, Any]:
         """The inline fields to upsert onto the stored subscriber (only those given)."""
@@ -87,6 +87,20 @@ class Continuation(BaseModel):
     window_start: int | None = None
 
 
+class Attachment(BaseModel):
+    """A file an email step attaches: inline `data` (base64) or a `url` fetched through the
+    outbound checks, with `filename`, `content_type`; `ignore_if_error` leaves out one that cannot
+    be loaded instead of failing the step. Checked by the adapter that accepted it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str | None = None
+    data: str | None = None
+    filename: str | None = None
+    content_type: str | None = None
+    ignore_if_error: bool = False
+
+
 class TriggerRecord(BaseModel):
     """What the API accepted and the worker executes. Serialised as JSON onto SQS."""
 
@@ -106,3 +120,4 @@ class TriggerRecord(BaseModel):
     accepted_at: str
     continuation: Continuation | None = None
     cancellation_key: str | None = None  # SuprSend: groups triggers a later cancel names
+    attachments: list[Attachment] = Field(default_factory=list)  # files the email steps attach

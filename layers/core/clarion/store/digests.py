@@ -34,15 +34,12 @@ move past full pages."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from clarion import aws
 from clarion.clock import now_iso
 from clarion.config import settings
 from clarion.store import batches, items, keys
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 PAGE_EVENTS = 100
 _TTL_DAYS_AFTER_END = 7
@@ -117,10 +114,10 @@ class Joined:
     repeated: bool
 
 
-def join(bucket: Bucket, transaction_id: str, client: DynamoDBClient | None = None) -> Joined | None:
+def join(bucket: Bucket, transaction_id: str) -> Joined | None:
     """Add the transaction to the window; None if the window is closed (the caller goes on to
     Bucket.following). One UpdateItem, one more per full page passed."""
-    client = client or aws.dynamodb()
+    client = aws.dynamodb()
     owner: str | None = None
     page = 0
     while True:
@@ -161,10 +158,10 @@ def join(bucket: Bucket, transaction_id: str, client: DynamoDBClient | None = No
         page += 1
 
 
-def close(bucket: Bucket, cancelled: bool = False, client: DynamoDBClient | None = None) -> list[str]:
+def close(bucket: Bucket, cancelled: bool = False) -> list[str]:
     """Close every page of the window; the joined transactionIds in arrival order. Idempotent:
     closing again answers the same list (a closed page never changes)."""
-    client = client or aws.dynamodb()
+    client = aws.dynamodb()
     update = "SET closedAt = if_not_exists(closedAt, :now), expiresAt = :expires"
     if cancelled:
         update += ", cancelledAt = if_not_exists(cancelledAt, :now)"
@@ -188,12 +185,10 @@ def close(bucket: Bucket, cancelled: bool = False, client: DynamoDBClient | None
         page += 1
 
 
-def payloads(
-    bucket: Bucket, transaction_ids: list[str], client: DynamoDBClient | None = None
-) -> list[dict[str, Any]]:
+def payloads(bucket: Bucket, transaction_ids: list[str]) -> list[dict[str, Any]]:
     """The joined events' payloads, in the given order, from their digest step items (one
     strongly consistent BatchGetItem per 100). A transaction whose item is gone is left out."""
-    client = client or aws.dynamodb()
+    client = aws.dynamodb()
     table = settings().table_name
     found: dict[str, Any] = {}
     ids = list(dict.fromkeys(transaction_ids))
@@ -214,12 +209,10 @@ def payloads(
     return [found[tx] for tx in transaction_ids if tx in found]
 
 
-def step_item(
-    bucket: Bucket, transaction_id: str, client: DynamoDBClient | None = None
-) -> dict[str, Any] | None:
+def step_item(bucket: Bucket, transaction_id: str) -> dict[str, Any] | None:
     """One transaction's digest step item (a strongly consistent GetItem): the owner reads its
     own before sending, without querying a transaction that may hold a whole broadcast."""
-    client = client or aws.dynamodb()
+    client = aws.dynamodb()
     raw = client.get_item(
         TableName=settings().table_name,
         Key=items.key(

@@ -13,28 +13,21 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from clarion import aws
 from clarion.config import settings
+from clarion.model.step_status import StepStatus
 from clarion.store import items, keys, paging
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 IN_APP = "in_app"
 
 
 def claim(
-    environment_id: str,
-    transaction_id: str,
-    subscriber_id: str,
-    step_id: str,
-    message: dict[str, Any],
-    client: DynamoDBClient | None = None,
+    environment_id: str, transaction_id: str, subscriber_id: str, step_id: str, message: dict[str, Any]
 ) -> dict[str, Any] | None:
     """Write the step item if it does not exist. None when claimed now; else the existing item."""
-    client = client or aws.dynamodb()
+    client = aws.dynamodb()
     attributes: dict[str, Any] = {"status": message["status"]}
     if _in_feed(message):  # the feed index holds delivered in-app messages only
         attributes |= {
@@ -63,10 +56,9 @@ def settle(
     step_id: str,
     message: dict[str, Any],
     expected_status: str,
-    client: DynamoDBClient | None = None,
 ) -> bool:
     """Move a step item from expected_status to message['status']; False if it was not in it."""
-    client = client or aws.dynamodb()
+    client = aws.dynamodb()
     update, values = (
         "SET #doc = :doc, #status = :status",
         {
@@ -95,11 +87,9 @@ def settle(
     return True
 
 
-def for_transaction(
-    environment_id: str, transaction_id: str, client: DynamoDBClient | None = None
-) -> list[dict[str, Any]]:
+def for_transaction(environment_id: str, transaction_id: str) -> list[dict[str, Any]]:
     """Every step item of a transaction (one partition, paged through)."""
-    client = client or aws.dynamodb()
+    client = aws.dynamodb()
     paginator = client.get_paginator("query")
     found: list[dict[str, Any]] = []
     for page in paginator.paginate(**_transaction_query(environment_id, transaction_id, "")):
@@ -114,11 +104,10 @@ def transaction_page(
     cursor: str | None = None,
     subscriber_id: str | None = None,
     keep: Callable[[dict[str, Any]], bool] | None = None,
-    client: DynamoDBClient | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a transaction's step items (one subscriber's, if given) that `keep` accepts,
     in (subscriber, step) order, and the next page's cursor (None at the end)."""
-    client = client or aws.dynamodb()
+    client = aws.dynamodb()
     start: dict[str, Any] | None = None
     if cursor:
         after_subscriber, after_step = _decode(_TRANSACTION_CURSOR, cursor, 2)
@@ -153,16 +142,12 @@ def _transaction_query(environment_id: str, transaction_id: str, sk_prefix: str)
 
 
 def feed(
-    environment_id: str,
-    subscriber_id: str,
-    limit: int = 50,
-    cursor: str | None = None,
-    client: DynamoDBClient | None = None,
+    environment_id: str, subscriber_id: str, limit: int = 50, cursor: str | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the subscriber's delivered in-app messages, newest first, and the next page's
     cursor (None at the end). Rows indexed before the index held delivered messages only are
     read past, never shown."""
-    client = client or aws.dynamodb()
+    client = aws.dynamodb()
     start: dict[str, Any] | None = None
     if cursor:
         created_at, transaction_id, step_id = _decode(_FEED_CURSOR, cursor, 3)
@@ -193,7 +178,7 @@ def feed(
     )
 
 
-_DELIVERED = "sent"
+_DELIVERED = StepStatus.SENT
 _FEED_CURSOR = "feed"
 _TRANSACTION_CURSOR = "messages"
 
@@ -229,19 +214,14 @@ def parse_message_id(value: str) -> tuple[str, str] | None:
 
 
 def mark(
-    environment_id: str,
-    subscriber_id: str,
-    message: str,
-    read: bool | None,
-    seen: bool | None,
-    client: DynamoDBClient | None = None,
+    environment_id: str, subscriber_id: str, message: str, read: bool | None, seen: bool | None
 ) -> dict[str, Any] | None:
     """Set read/seen on one of the subscriber's in-app messages and return it as the feed shows
     it; None if there is no such message in the subscriber's feed."""
     found = parse_message_id(message)
     if found is None or (read is None and seen is None):
         return None
-    client = client or aws.dynamodb()
+    client = aws.dynamodb()
     flags = {name: value for name, value in (("isRead", read), ("isSeen", seen)) if value is not None}
     try:
         answer = client.update_item(
