@@ -17,19 +17,13 @@ generates from the routes, completed here with what it cannot see.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
-from clarion.api import openapi_examples as examples
-from clarion.api import openapi_models as answers
-from clarion.api import suprsend as suprsend_route
-from clarion.api import suprsend_cancel, suprsend_events
-from clarion.dialects import novu, suprsend
-from clarion.dialects import suprsend_events as suprsend_items
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+    from pydantic import BaseModel
 
 REF = "#/components/schemas/{model}"
 SERVERS = [{"url": ".", "description": "where this document is served from (its base path)"}]
@@ -77,6 +71,8 @@ class DocumentedResolver(APIGatewayRestResolver):
     the document is read, the served JSON and Swagger UI included, goes through here)."""
 
     def get_openapi_schema(self, **options: Any) -> OpenAPI:
+        from aws_lambda_powertools.event_handler.openapi.models import OpenAPI  # only when it is read
+
         generated = super().get_openapi_schema(**options)
         document = generated.model_dump(mode="json", by_alias=True, exclude_none=True)
         return OpenAPI.model_validate(complete(document))
@@ -84,6 +80,8 @@ class DocumentedResolver(APIGatewayRestResolver):
 
 def _schemas(*models: type[BaseModel]) -> tuple[dict[type[BaseModel], dict[str, Any]], dict[str, Any]]:
     """Each model's `$ref` and every definition they need, named as Powertools names them."""
+    from pydantic.json_schema import models_json_schema
+
     refs, top = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     return {model: refs[(model, "validation")] for model in models}, top.get("$defs", {})
 
@@ -94,7 +92,15 @@ def _json(schema: dict[str, Any], example: Any, description: str = "") -> dict[s
 
 
 def _bodies() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]]:
-    """(method, path) -> what the document says of the operation; and the components it uses."""
+    """(method, path) -> what the document says of the operation; and the components it uses.
+    Imported here: the document is built when it is read, not on every cold start."""
+    from clarion.api import openapi_examples as examples
+    from clarion.api import openapi_models as answers
+    from clarion.api import suprsend as suprsend_route
+    from clarion.api import suprsend_cancel, suprsend_events
+    from clarion.dialects import novu, suprsend
+    from clarion.dialects import suprsend_events as suprsend_items
+
     refs, definitions = _schemas(
         novu.NovuTriggerEvent,
         answers.NovuBulkTriggerRequest,
@@ -178,6 +184,8 @@ def _bodies() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]]:
 
 def _errors(path: str) -> dict[str, dict[str, Any]]:
     """The error answers of a route, in its dialect's shape (api.app's exception handlers)."""
+    from clarion.api import openapi_examples as examples
+
     suprsend_shape = path in SUPRSEND_PATHS
     schema = {"$ref": REF.format(model="SuprSendFailure" if suprsend_shape else "ErrorBody")}
     answers_by_code: dict[str, dict[str, Any]] = {}
@@ -192,6 +200,8 @@ def _errors(path: str) -> dict[str, dict[str, Any]]:
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     """The generated document with servers, security, the trigger routes' bodies and answers,
     and the error bodies; a route the document does not list is not invented here."""
+    from clarion.api import openapi_models as answers
+
     operations, definitions = _bodies()
     _, error_definitions = _schemas(answers.ErrorBody, answers.SuprSendFailure)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
