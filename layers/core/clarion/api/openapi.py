@@ -63,6 +63,22 @@ ERRORS = {  # status -> (when, an example message)
     422: ("Understood but refused (a single trigger of an unknown workflow).", "workflow_not_found: welcome"),
     429: ("Over the environment's rate limit: `Retry-After` says when to retry.", "rate limit exceeded"),
 }
+# Routes whose success is not Powertools' 200 (they answer a Response of their own); checked
+# against the routes' real answers in tests/integration/test_openapi_statuses.py.
+CREATED = (
+    *("/v1/workflows", "/v1/subscribers", "/v1/subscribers/bulk", "/v1/tenants", "/v1/topics"),
+    *("/v1/integrations", "/v1/inbox/session"),
+)
+NO_CONTENT = {
+    ("delete", "/v1/tenants/{identifier}"),
+    ("delete", "/v1/topics/{topic_key}/subscribers"),
+    ("post", "/v1/topics/{topic_key}/subscribers/removal"),
+    ("delete", "/v1/inbox/notifications/{notification_id}/delete"),
+    *(
+        ("post", f"/v1/inbox/notifications/{action}")
+        for action in ("read", "archive", "read-archive", "seen", "delete")
+    ),
+}
 SUPRSEND_PATHS = ("/trigger", "/event", "/v2/event", "/v2/bulk/event", "/v1/workflow_run/cancel")
 
 
@@ -197,6 +213,14 @@ def _errors(path: str) -> dict[str, dict[str, Any]]:
     return answers_by_code
 
 
+def _success(method: str, path: str, generated: dict[str, Any] | None) -> dict[str, Any]:
+    if (method, path) in NO_CONTENT:
+        return {"204": {"description": "Done (no body)."}}
+    if method == "post" and path in CREATED and generated:
+        return {"201": {**generated, "description": "Created."}}
+    return {}
+
+
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     """The generated document with servers, security, the trigger routes' bodies and answers,
     and the error bodies; a route the document does not list is not invented here."""
@@ -216,10 +240,10 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             declared = operations.get((method, path), {})
             responses = operation.setdefault("responses", {})
-            success = declared.get("responses")
+            success = declared.get("responses") or _success(method, path, responses.get("200"))
             if success:
                 responses.pop("200", None)
-            responses.update(success or {})
+                responses.update(success)
             responses.update(_errors(path))
             if "requestBody" in declared:
                 operation["requestBody"] = {"required": True, **declared["requestBody"]}
