@@ -138,17 +138,25 @@ def test_the_trigger_routes_answer_their_examples_as_documented(cloud: Cloud, me
     assert status < 400, (path, status, answer)
 
 
-def test_bulk_status_and_records_answers_are_as_documented(cloud: Cloud) -> None:
-    _, headers, _ = cloud.trigger_bulk(
+def test_status_answers_are_as_documented(cloud: Cloud) -> None:
+    _, headers, sent = cloud.trigger_bulk(
         {"name": "welcome", "to": "ada"}, {"name": "no-such-workflow", "to": "ada"}
     )
-    for path, answer in (
-        ("/v1/events/trigger/bulk/{bulk_id}", cloud.api("GET", headers["Location"])),
-        ("/v1/events/trigger/bulk/{bulk_id}/records", cloud.api("GET", f"{headers['Location']}/records")),
+    cloud.drain()
+    transaction = f"/v1/events/trigger/{sent['data'][0]['transactionId']}"
+    for method, path, answer in (
+        ("get", "/v1/events/trigger/bulk/{bulk_id}", cloud.api("GET", headers["Location"])),
+        (
+            "get",
+            "/v1/events/trigger/bulk/{bulk_id}/records",
+            cloud.api("GET", f"{headers['Location']}/records"),
+        ),
+        ("get", "/v1/events/trigger/{transaction_id}", cloud.api("GET", transaction)),
+        ("delete", "/v1/events/trigger/{transaction_id}", cloud.api("DELETE", transaction)),
     ):
         status, _, body = answer
-        schema = DOCUMENT["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-        assert status == 200
+        schema = DOCUMENT["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert status == 200, (path, body)
         assert not [e.message for e in _validator(schema).iter_errors(body)], (path, body)
 
 

@@ -131,6 +131,8 @@ def _bodies() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]]:
         answers.SuprSendCancelled,
         answers.BulkStatusResponse,
         answers.BulkRecordsResponse,
+        answers.TransactionStatusResponse,
+        answers.CancelledResponse,
     )
     broadcast = copy.deepcopy(definitions["NovuTriggerEvent"])
     broadcast["properties"].pop("to")
@@ -183,6 +185,14 @@ def _bodies() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]]:
             "responses": {
                 "200": _json(refs[answers.BulkRecordsResponse], examples.BULK_RECORDS, "In request order.")
             },
+        },
+        ("get", "/v1/events/trigger/{transaction_id}"): {
+            "responses": {
+                "200": _json(refs[answers.TransactionStatusResponse], examples.TRANSACTION, "One trigger.")
+            },
+        },
+        ("delete", "/v1/events/trigger/{transaction_id}"): {
+            "responses": {"200": _json(refs[answers.CancelledResponse], {"data": True}, "Cancelled or not.")},
         },
     }
     for path in suprsend_events.PATHS:

@@ -119,3 +119,20 @@ BULK_RECORDS: dict[str, Any] = {
     ],
     "next": None,
 }
+TRANSACTION: dict[str, Any] = {
+    "data": {
+        "transactionId": "order-B-2",
+        "bulkId": "01JD8Y4S1Q3K7M2N5P6R8T0V9W",
+        "index": 1,
+        "workflowId": "welcome",
+        "createdAt": "2026-01-01T00:00:00.000Z",
+        "status": "completed",
+        "error": None,
+        "recipients": [
+            {
+                "subscriberId": "bob",
+                "steps": [{"stepId": "inbox", "channel": "in_app", "status": "sent", "detail": None}],
+            }
+        ],
+    }
+}

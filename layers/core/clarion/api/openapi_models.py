@@ -152,3 +152,39 @@ class BulkRecord(BaseModel):
 class BulkRecordsResponse(BaseModel):
     data: list[BulkRecord]
     next: str | None
+
+
+class StepOutcome(BaseModel):
+    stepId: str | None
+    channel: str | None
+    status: str | None
+    detail: Any = None
+    resumeAt: str | None = None
+
+
+class RecipientOutcome(BaseModel):
+    subscriberId: str
+    steps: list[StepOutcome]
+
+
+class TransactionStatus(BaseModel):
+    """One trigger: its record's status and each recipient's step outcomes."""
+
+    transactionId: str
+    bulkId: str
+    index: int
+    workflowId: str | None
+    createdAt: str
+    status: RecordStatus
+    error: str | None
+    recipients: list[RecipientOutcome]
+
+
+class TransactionStatusResponse(BaseModel):
+    data: TransactionStatus
+
+
+class CancelledResponse(BaseModel):
+    """Novu's answer: whether a pending delay was cancelled."""
+
+    data: bool
