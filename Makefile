@@ -8,14 +8,23 @@ SAM_VERSION := 1.170.0
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 BIN := $(VENV)/bin
-# sam build for the python3.13 runtime needs a 3.13 interpreter first on PATH (pyenv has one).
-PY313_BIN := $(shell (pyenv prefix 3.13 2>/dev/null || dirname "$$(dirname "$$(command -v python3.13)")") | head -n1)/bin
+# sam build for the python3.13 runtime needs a 3.13 interpreter first on PATH: pyenv's, or one on
+# PATH, or else a managed 3.13 that uv (from PyPI, in its own venv) downloads into .python/.
+UV_VENV := .venv-uv
+UV_VERSION := 0.13.9
+UV_PYTHONS := $(CURDIR)/.python
+PY313_NEEDED := sam build needs Python 3.13 (the functions' runtime): install one (pyenv install 3.13, or python3.13 from python.org)
+# Recursive (=): looked up again after `python313` has installed one.
+PY313 = $(shell { pyenv prefix 3.13 2>/dev/null | sed 's|$$|/bin/python3.13|'; command -v python3.13; \
+	ls $(UV_PYTHONS)/cpython-3.13*/bin/python3.13 2>/dev/null; } | while read -r candidate; do \
+	"$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && \
+	{ echo "$$candidate"; break; }; done)
 
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: dev test lint typecheck validate checkov build pytest unit integration e2e invoke bench load fuzz clean chromium
+.PHONY: dev test lint typecheck validate checkov python313 build pytest unit integration e2e invoke bench load fuzz clean chromium
 
 $(VENV)/.installed: pyproject.toml layers/core/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,9 +84,19 @@ validate: $(SAM_VENV)/.installed
 checkov: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
-build: $(SAM_VENV)/.installed
-	test -x "$(PY313_BIN)/python3.13" || { echo "sam build needs python3.13 (pyenv install 3.13)"; exit 1; }
-	PATH="$(PY313_BIN):$$PATH" $(SAM_VENV)/bin/sam build
+## python313: a Python 3.13 for sam build; without one, uv installs a managed 3.13 (or says what to install).
+python313:
+	@test -n "$(PY313)" || { \
+		echo "no Python 3.13 found: installing a managed one with uv $(UV_VERSION) into .python/"; \
+		{ test -x $(UV_VENV)/bin/uv || { $(PYTHON) -m venv $(UV_VENV) && \
+			$(UV_VENV)/bin/pip install -q uv==$(UV_VERSION) 2>&1 | grep -v 'is ignored'; true; }; } && \
+		UV_PYTHON_INSTALL_DIR=$(UV_PYTHONS) $(UV_VENV)/bin/uv python install --no-bin 3.13; } || \
+		{ echo "$(PY313_NEEDED)"; exit 1; }
+	@test -n "$(PY313)" || { echo "$(PY313_NEEDED)"; exit 1; }
+	@echo "Python 3.13 for sam build: $(PY313)"
+
+build: $(SAM_VENV)/.installed python313
+	PATH="$(dir $(PY313)):$$PATH" $(SAM_VENV)/bin/sam build
 
 pytest: $(VENV)/.sdk-installed chromium
 	CLARION_REQUIRE_BUILD=1 CLARION_REQUIRE_SDKS=1 $(BIN)/pytest -q
@@ -107,4 +126,4 @@ load: $(VENV)/.installed
 	$(BIN)/python -m bench.load --seconds 60
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .clarion .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(UV_VENV) .python .aws-sam .clarion .pytest_cache .mypy_cache .ruff_cache

@@ -8,8 +8,8 @@ A failure prints the request as a curl line.
 The document is built at collection from the same resolver the stack serves (Schemathesis'
 fixture-lazy loader fails under pytest 9: `'Function' object has no attribute '_nodeid'`), and
 a test checks that the stack serves exactly it. The trigger routes read their bodies by hand (the
-dialects validate each record on its own), so the document declares no body for them; here they
-get one, from the dialects' own models, so that their bodies are fuzzed too.
+dialects validate each record on its own); the document declares their bodies from the dialects'
+own models (api.openapi), so their bodies are fuzzed too.
 
 JSON that no schema can describe (nesting thousands deep, integers of thousands of digits,
 NaN/Infinity/1e400, lone surrogates, bodies past each route's limit) is sent as text by the
@@ -18,7 +18,6 @@ hypothesis tests at the end, to every route that reads a body (tests/strategies.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from typing import Any
@@ -27,10 +26,8 @@ import pytest
 import requests
 import schemathesis
 from clarion.api.app import app
-from clarion.dialects import novu, suprsend
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
 from schemathesis.checks import not_a_server_error
 
 from tests.e2e.conftest import API_KEY, RunningStack
@@ -52,41 +49,7 @@ AUTH = {"Authorization": f"ApiKey {API_KEY}"}
 SERVED = json.loads(app.get_openapi_json_schema())
 
 
-def _component(document: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema under components (prefixed: no clash with the served ones)."""
-    schema = model.model_json_schema(ref_template="#/components/schemas/Fuzz{model}")
-    components = document.setdefault("components", {}).setdefault("schemas", {})
-    for name, definition in schema.pop("$defs", {}).items():
-        components[f"Fuzz{name}"] = definition
-    components[f"Fuzz{model.__name__}"] = schema
-    return {"$ref": f"#/components/schemas/Fuzz{model.__name__}"}
-
-
-def _with_trigger_bodies(served: dict[str, Any]) -> dict[str, Any]:
-    document = copy.deepcopy(served)
-    event = _component(document, novu.NovuTriggerEvent)
-    record = _component(document, suprsend.WorkflowTrigger)
-    broadcast = copy.deepcopy(document["components"]["schemas"]["FuzzNovuTriggerEvent"])
-    broadcast["properties"].pop("to")
-    broadcast["required"] = [r for r in broadcast.get("required", []) if r != "to"]
-    bodies = {
-        "/v1/events/trigger": event,
-        "/v1/events/trigger/bulk": {
-            "type": "object",
-            "required": ["events"],
-            "properties": {"events": {"type": "array", "items": event, "maxItems": novu.MAX_BULK_EVENTS}},
-        },
-        "/v1/events/trigger/broadcast": broadcast,
-        "/trigger": {"anyOf": [record, {"type": "array", "items": record, "maxItems": 100}]},
-    }
-    for path, schema in bodies.items():
-        operation = document["paths"][path]["post"]
-        assert "requestBody" not in operation, f"{path} now declares its body: drop it from here"
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
-    return document
-
-
-schema = schemathesis.openapi.from_dict(_with_trigger_bodies(SERVED))
+schema = schemathesis.openapi.from_dict(SERVED)
 
 
 def test_the_stack_serves_the_document_that_is_fuzzed(stack: RunningStack) -> None:

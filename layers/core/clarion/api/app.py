@@ -35,6 +35,7 @@ from clarion.api import (
 from clarion.api.auth import SignedRequest, environment_for
 from clarion.api.body import declares_json, max_bytes, max_stored_bytes, parse_json
 from clarion.api.errors import ApiError, BadRequestError, field_errors
+from clarion.api.openapi import DocumentedResolver
 from clarion.clock import now_iso
 from clarion.dialects import suprsend as suprsend_dialect
 
@@ -45,7 +46,7 @@ def _strict_json(text: str) -> Any:
     return parse_json(text, limit=max_bytes(path), stored_limit=max_stored_bytes(path))
 
 
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_strict_json)
+app = DocumentedResolver(enable_validation=True, json_body_deserializer=_strict_json)  # api.openapi
 app.enable_swagger(path="/swagger", title="Clarion", description="Notification trigger engine")
 
 _PUBLIC_PATHS = ("/v1/health", "/swagger")
