@@ -121,14 +121,18 @@ def _csv(path: Path, text: str, fields: set[str], json_fields: set[str]) -> list
     return pairs
 
 
-def _set(path: Path, number: int, record: dict[str, Any], column: str, cell: str, json_fields: set[str]) -> None:
+def _set(
+    path: Path, number: int, record: dict[str, Any], column: str, cell: str, json_fields: set[str]
+) -> None:
     top, _, rest = column.partition(".")
     if not rest:
         if top in json_fields and cell.lstrip()[:1] in ("{", "["):
             try:
                 value: Any = json.loads(cell)
             except json.JSONDecodeError as error:
-                raise RecordFileError(f"{path}:{number}: column {column!r} is not JSON ({error.msg})") from error
+                raise RecordFileError(
+                    f"{path}:{number}: column {column!r} is not JSON ({error.msg})"
+                ) from error
             if isinstance(record.get(top), dict) and isinstance(value, dict):
                 record[top] = {**value, **record[top]}
                 return
@@ -140,7 +144,9 @@ def _set(path: Path, number: int, record: dict[str, Any], column: str, cell: str
     for part in rest.split(".")[:-1]:
         target = target.setdefault(part, {}) if isinstance(target, dict) else None
     if not isinstance(target, dict):
-        raise RecordFileError(f"{path}:{number}: column {column!r} nests inside a value that is not an object")
+        raise RecordFileError(
+            f"{path}:{number}: column {column!r} nests inside a value that is not an object"
+        )
     target[rest.split(".")[-1]] = cell
 
 

@@ -24,7 +24,10 @@ from clarion_cli.seed import DEFAULT_API_KEY
 
 UrlOption = Annotated[str, typer.Option("--url", envvar="CLARION_URL", help="The API's base URL.")]
 ApiKeyOption = Annotated[
-    str, typer.Option("--api-key", envvar="CLARION_API_KEY", help="The environment's API key.", show_default=False)
+    str,
+    typer.Option(
+        "--api-key", envvar="CLARION_API_KEY", help="The environment's API key.", show_default=False
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout, for scripts.")]
 LOCAL_URL = "http://127.0.0.1:3000"
@@ -84,7 +87,9 @@ def trigger(
     failed_file: Annotated[
         Path | None, typer.Option(help="Where failed events go [default: <file stem>.failed.jsonl].")
     ] = None,
-    restart: Annotated[bool, typer.Option(help="Forget the state: send the whole file again, new keys.")] = False,
+    restart: Annotated[
+        bool, typer.Option(help="Forget the state: send the whole file again, new keys.")
+    ] = False,
     wait: Annotated[bool, typer.Option(help="Wait until every bulk is final before the summary.")] = True,
     wait_timeout: Annotated[float, typer.Option(help="Seconds to wait for the bulks to be final.")] = 600,
     json_output: JsonOption = False,
@@ -97,14 +102,22 @@ def trigger(
         )
         if not events.records:
             raise ClientError(f"{file}: no events in it")
-        run = trigger_file.RunState(state or trigger_file.state_path_for(file), events.sha256, chunk_size, restart=restart)
+        run = trigger_file.RunState(
+            state or trigger_file.state_path_for(file), events.sha256, chunk_size, restart=restart
+        )
         chunks = trigger_file.plan(events, chunk_size, run.run)
         client = Client(url, api_key)
         resumed = [c for c in chunks if (r := run.result(c.index)) is not None and trigger_file.is_final(r)]
         with _progress(json_output) as progress:
-            sending = progress.add_task("sending", total=len(events.records), completed=sum(len(c.events) for c in resumed))
+            sending = progress.add_task(
+                "sending", total=len(events.records), completed=sum(len(c.events) for c in resumed)
+            )
             results = trigger_file.send_all(
-                client, chunks, run, concurrency, lambda chunk, _: progress.advance(sending, len(chunk.events))
+                client,
+                chunks,
+                run,
+                concurrency,
+                lambda chunk, _: progress.advance(sending, len(chunk.events)),
             )
             bulk_ids = [r.bulk_id for r in results if r.bulk_id]
             statuses = _wait_final(client, bulk_ids, progress, wait_timeout) if wait else {}
@@ -113,7 +126,9 @@ def trigger(
         failed_path = failed_file or file.with_name(f"{file.stem}.failed.jsonl")
         if failed:
             write_jsonl(failed_path, failed)
-        summary = _trigger_summary(events.records, chunks, results, statuses, resumed, client, failed, failed_path)
+        summary = _trigger_summary(
+            events.records, chunks, results, statuses, resumed, client, failed, failed_path
+        )
     if json_output:
         _emit(summary)
     else:
@@ -122,7 +137,9 @@ def trigger(
         raise typer.Exit(1)
 
 
-def _wait_final(client: Client, bulk_ids: list[str], progress: Progress, timeout: float) -> dict[str, dict[str, Any]]:
+def _wait_final(
+    client: Client, bulk_ids: list[str], progress: Progress, timeout: float
+) -> dict[str, dict[str, Any]]:
     processing = progress.add_task("processing", total=None)
     deadline = time.monotonic() + timeout
     while True:
@@ -130,7 +147,10 @@ def _wait_final(client: Client, bulk_ids: list[str], progress: Progress, timeout
         total = sum(s["total"] for s in statuses.values())
         finished = sum(s["total"] - s["counts"].get("queued", 0) for s in statuses.values())
         progress.update(processing, total=total, completed=finished)
-        if all(s["status"] in trigger_file.FINAL_STATUSES for s in statuses.values()) or time.monotonic() > deadline:
+        if (
+            all(s["status"] in trigger_file.FINAL_STATUSES for s in statuses.values())
+            or time.monotonic() > deadline
+        ):
             return statuses
         time.sleep(1)
 
@@ -166,7 +186,8 @@ def _trigger_summary(
 
 
 def _print_trigger_summary(summary: dict[str, Any]) -> None:
-    table = Table(title=f"{summary['records']} events, {len(summary['bulks'])} bulks")
+    print(f"{summary['records']} events, {len(summary['bulks'])} bulks")
+    table = Table()
     table.add_column("status")
     table.add_column("records", justify="right")
     for name, count in sorted(summary["counts"].items()):
@@ -180,7 +201,9 @@ def _print_trigger_summary(summary: dict[str, Any]) -> None:
     if summary["retried"]:
         notes.append("retried " + ", ".join(f"{n} x HTTP {s}" for s, n in summary["retried"].items()))
     if summary["failedFile"]:
-        notes.append(f"{summary['failedRecords']} failed events in {summary['failedFile']} (re-send with --file)")
+        notes.append(
+            f"{summary['failedRecords']} failed events in {summary['failedFile']} (re-send with --file)"
+        )
     if summary["unsentChunks"]:
         notes.append(f"{len(summary['unsentChunks'])} chunks not sent: run the same command again to resume")
     for note in notes:
@@ -212,7 +235,8 @@ def status(
     if json_output:
         _emit(view)
         return
-    table = Table(title=f"bulk {view['bulkId']}: {view['status']} ({view['total']} records)")
+    print(f"bulk {view['bulkId']}: {view['status']} ({view['total']} records)")
+    table = Table()
     table.add_column("status")
     table.add_column("records", justify="right")
     for name, count in sorted(view["counts"].items()):
@@ -222,7 +246,9 @@ def status(
 
 @workflows_app.command("apply")
 def workflows_apply_command(
-    file: Annotated[Path, typer.Option("--file", "-f", help="YAML: a list of workflows, or {workflows: [...]}.")],
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="YAML: a list of workflows, or {workflows: [...]}.")
+    ],
     dry_run: Annotated[bool, typer.Option(help="Show the diff; change nothing.")] = False,
     url: UrlOption = LOCAL_URL,
     api_key: ApiKeyOption = DEFAULT_API_KEY,

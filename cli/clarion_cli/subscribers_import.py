@@ -39,11 +39,15 @@ class ImportResult:
         return {
             "created": self.created,
             "updated": self.updated,
-            "failed": [{"source": f[ANNOTATION]["source"], "error": f[ANNOTATION]["error"]} for f in self.failed],
+            "failed": [
+                {"source": f[ANNOTATION]["source"], "error": f[ANNOTATION]["error"]} for f in self.failed
+            ],
         }
 
 
-def import_file(client: Client, path: Path, *, chunk_size: int = MAX_CHUNK, concurrency: int = 4) -> ImportResult:
+def import_file(
+    client: Client, path: Path, *, chunk_size: int = MAX_CHUNK, concurrency: int = 4
+) -> ImportResult:
     file = read_records(path, key="subscribers", fields=SUBSCRIBER_FIELDS, json_fields=SUBSCRIBER_JSON_FIELDS)
     size = min(max(chunk_size, 1), MAX_CHUNK)
     starts = list(range(0, len(file.records), size))

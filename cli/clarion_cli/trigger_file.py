@@ -131,7 +131,9 @@ def send_chunk(client: Client, chunk: Chunk) -> ChunkResult:
 def is_final(result: ChunkResult) -> bool:
     """An answer worth keeping: accepted, or refused for good (a 4xx other than 429/409). A
     5xx or an exhausted 429 leaves the chunk to the next run."""
-    return result.http_status == 201 or (400 <= result.http_status < 500 and result.http_status not in (409, 429))
+    return result.http_status == 201 or (
+        400 <= result.http_status < 500 and result.http_status not in (409, 429)
+    )
 
 
 def send_all(
@@ -168,21 +170,32 @@ def bulk_statuses(client: Client, bulk_ids: list[str]) -> dict[str, dict[str, An
     return {bulk_id: client.get_data(f"{BULK_ROUTE}/{bulk_id}") for bulk_id in bulk_ids}
 
 
-def failed_records(client: Client, chunks: list[Chunk], results: list[ChunkResult], statuses: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def failed_records(
+    client: Client, chunks: list[Chunk], results: list[ChunkResult], statuses: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Every record that did not complete, as the event it was, with `_clarion` saying why:
     whole chunks refused, and the records of each bulk whose status is not `completed`."""
     failed: list[dict[str, Any]] = []
     for chunk, result in zip(chunks, results, strict=True):
         if result.bulk_id is None:
-            failed += [_annotated(e, s, result.error or "not sent") for e, s in zip(chunk.events, chunk.sources, strict=True)]
+            failed += [
+                _annotated(e, s, result.error or "not sent")
+                for e, s in zip(chunk.events, chunk.sources, strict=True)
+            ]
             continue
         status = statuses.get(result.bulk_id, {})
         if status.get("counts", {}).get("completed", 0) >= status.get("total", 0):
             continue
         for row in _records(client, result.bulk_id):
-            if row.get("status") not in ("completed", "queued") and isinstance(row.get("index"), int) and row["index"] < len(chunk.events):
+            if (
+                row.get("status") not in ("completed", "queued")
+                and isinstance(row.get("index"), int)
+                and row["index"] < len(chunk.events)
+            ):
                 reason = row.get("error") or row.get("status")
-                failed.append(_annotated(chunk.events[row["index"]], chunk.sources[row["index"]], str(reason)))
+                failed.append(
+                    _annotated(chunk.events[row["index"]], chunk.sources[row["index"]], str(reason))
+                )
     return failed
 
 
@@ -199,4 +212,7 @@ def _records(client: Client, bulk_id: str) -> list[dict[str, Any]]:
 
 
 def _annotated(event: dict[str, Any], source: str, error: Any) -> dict[str, Any]:
-    return {**event, ANNOTATION: {"error": error if isinstance(error, str) else json.dumps(error), "source": source}}
+    return {
+        **event,
+        ANNOTATION: {"error": error if isinstance(error, str) else json.dumps(error), "source": source},
+    }

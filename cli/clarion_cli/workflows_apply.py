@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import yaml
 
-from clarion_cli.api_client import Client, ClientError, HttpError
+from clarion_cli.api_client import Client, ClientError
 
 
 @dataclass
@@ -94,27 +94,28 @@ def apply(client: Client, path: Path, *, dry_run: bool = False) -> list[Change]:
     if len(set(ids)) != len(ids):
         twice = sorted({i for i in ids if ids.count(i) > 1})
         raise ClientError(f"{path}: workflowId {', '.join(twice)} appears more than once")
+    # The list, not GET /v1/workflows/{id}: that read is cached per container for a while, so
+    # right after a create or update another container may still answer the old workflow (or 404).
+    stored_by_id = {w["workflowId"]: w for w in client.get_data("/v1/workflows")}
     changes = []
     for spec, (workflow_id, fields) in zip(specs, planned, strict=True):
-        route = f"/v1/workflows/{quote(workflow_id, safe='')}"
-        try:
-            stored = client.get_data(route)
-        except HttpError as error:
-            if error.status != 404:
-                raise
-            stored = None
+        stored = stored_by_id.get(workflow_id)
         if stored is None:
             if not dry_run:
                 client.call("POST", "/v1/workflows", spec)
-            changes.append(Change(workflow_id, "would create" if dry_run else "created", diff_lines({}, fields)))
+            changes.append(
+                Change(workflow_id, "would create" if dry_run else "created", diff_lines({}, fields))
+            )
             continue
         current = {name: _pruned(stored.get(name)) for name in fields if stored.get(name) is not None}
         if _canonical(current) == _canonical(fields):
             changes.append(Change(workflow_id, "unchanged"))
             continue
         if not dry_run:
-            client.call("PUT", route, spec)
-        changes.append(Change(workflow_id, "would update" if dry_run else "updated", diff_lines(current, fields)))
+            client.call("PUT", f"/v1/workflows/{quote(workflow_id, safe='')}", spec)
+        changes.append(
+            Change(workflow_id, "would update" if dry_run else "updated", diff_lines(current, fields))
+        )
     return changes
 
 

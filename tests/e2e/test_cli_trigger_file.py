@@ -53,7 +53,9 @@ class CountingProxy:
                         proxy.posts.append({"status": 429})
                         return
                     time.sleep(proxy.delay)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")
+                }
                 answer = requests.request(
                     self.command, proxy.target + self.path, data=body, headers=headers, timeout=60
                 )
@@ -69,7 +71,12 @@ class CountingProxy:
                     )
                 self.send_response(answer.status_code)
                 for name, value in answer.headers.items():
-                    if name.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+                    if name.lower() not in (
+                        "content-length",
+                        "transfer-encoding",
+                        "connection",
+                        "content-encoding",
+                    ):
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(answer.content)))
                 self.end_headers()
@@ -104,7 +111,12 @@ def test_trigger_file_of_1050_events_survives_a_429_and_a_kill_and_sends_each_ev
     stack: RunningStack, proxy: CountingProxy, tmp_path: Path
 ) -> None:
     events = tmp_path / "events.jsonl"
-    events.write_text("".join(json.dumps({"name": "welcome", "to": f"cli-{n % 40}", "payload": {"n": n}}) + "\n" for n in range(1050)))
+    events.write_text(
+        "".join(
+            json.dumps({"name": "welcome", "to": f"cli-{n % 40}", "payload": {"n": n}}) + "\n"
+            for n in range(1050)
+        )
+    )
     state = tmp_path / "events.jsonl.clarion-state.json"
     command = clarion("trigger", "--file", str(events), "--concurrency", "2", "--json", url=proxy.url)
 
@@ -160,14 +172,14 @@ def test_trigger_file_of_1050_events_survives_a_429_and_a_kill_and_sends_each_ev
 
 
 def test_failed_events_go_to_a_file_that_trigger_file_resends(stack: RunningStack, tmp_path: Path) -> None:
-    workflow = f"cli-later-{time.monotonic_ns()}"
+    tenant = f"cli-tenant-{time.monotonic_ns()}"
     events = tmp_path / "events.csv"
     events.write_text(
-        "name,to,payload.greeting,payload\n"
-        'welcome,cli-a,hi,"{""n"": 1}"\n'
-        f"{workflow},cli-b,hello,\n"
-        "welcome,cli-c,,\n"
-        f'{workflow},"{{""subscriberId"": ""cli-d"", ""email"": ""d@example.com""}}",hey,\n'
+        "name,to,payload.greeting,payload,tenant\n"
+        'welcome,cli-a,hi,"{""n"": 1}",\n'
+        f"welcome,cli-b,hello,,{tenant}\n"
+        "welcome,cli-c,,,\n"
+        f'welcome,"{{""subscriberId"": ""cli-d"", ""email"": ""d@example.com""}}",hey,,{tenant}\n'
     )
     run = subprocess.run(
         clarion("trigger", "--file", str(events), "--json", url=stack.url),
@@ -178,20 +190,17 @@ def test_failed_events_go_to_a_file_that_trigger_file_resends(stack: RunningStac
     )
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout)
-    assert summary["counts"] == {"completed": 2, "workflow_not_found": 2} or summary["counts"].get("completed") == 2
+    assert summary["counts"] == {"completed": 2, "no_tenant_found": 2}
     failed_file = tmp_path / "events.failed.jsonl"
     assert summary["failedFile"] == str(failed_file)
     failed = [json.loads(line) for line in failed_file.read_text().splitlines()]
     assert [f["to"] for f in failed] == ["cli-b", {"subscriberId": "cli-d", "email": "d@example.com"}]
     assert [f["_clarion"]["source"] for f in failed] == ["events.csv:3", "events.csv:5"]
+    assert failed[0]["_clarion"]["error"] == f"tenant '{tenant}' is not defined"
     assert failed[0]["payload"] == {"greeting": "hello"}
 
-    # Once the workflow exists, the file of failed events is sent as it is
-    created = stack.call(
-        "POST",
-        "/v1/workflows",
-        json={"workflowId": workflow, "steps": [{"stepId": "inbox", "type": "in_app", "content": {"body": "{{ payload.greeting }}"}}]},
-    )
+    # Once the tenant exists, the file of failed events is sent as it is
+    created = stack.call("POST", "/v1/tenants", json={"identifier": tenant, "name": "Acme"})
     assert created.status_code == 201, created.text
     again = subprocess.run(
         clarion("trigger", "--file", str(failed_file), "--json", url=stack.url),
