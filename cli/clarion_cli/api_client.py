@@ -143,7 +143,7 @@ class Client:
             except ClientError:
                 if attempt == self.attempts - 1:
                     raise
-                time.sleep(min(2**attempt * 0.25, 5.0))
+                time.sleep(min(0.25 * 2.0**attempt, 5.0))
                 continue
             if answer.status not in RETRIED_STATUSES:
                 self.gate.observe(answer.headers, cost)
@@ -166,4 +166,4 @@ def _retry_after(headers: dict[str, str], attempt: int) -> float:
             return max(float(headers[name]), 0.1)
         except (KeyError, ValueError):
             continue
-    return min(2**attempt * 0.5, 10.0)
+    return min(0.5 * 2.0**attempt, 10.0)

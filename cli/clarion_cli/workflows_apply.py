@@ -49,10 +49,9 @@ def read_workflows(path: Path) -> list[dict[str, Any]]:
 
 def desired(path: Path, index: int, spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The workflow's id and the fields the spec sets, as the API would store them."""
-    from pydantic import ValidationError
-
     from clarion.api.errors import ApiError, field_errors
     from clarion.api.workflows import WorkflowChanges, WorkflowCreate
+    from pydantic import ValidationError
 
     where = f"{path}: workflows[{index}]"
     try:
