@@ -82,7 +82,7 @@ def diff_lines(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return [
         line
         for line in difflib.unified_diff(dump(before), dump(after), "server", "file", lineterm="", n=2)
-        if not line.startswith(("---", "+++"))
+        if not line.startswith(("---", "+++", "@@"))
     ]
 
 
