@@ -41,7 +41,7 @@ def test_csv_unknown_column_and_bad_json_cell_are_named(tmp_path: Path) -> None:
     with pytest.raises(RecordFileError, match=r"e.csv:2: column 'payload' is not JSON"):
         events(file)
     file.write_text("name,name.x\nwelcome,1\n")
-    with pytest.raises(RecordFileError, match="unknown column 'name.x'"):
+    with pytest.raises(RecordFileError, match=r"unknown column 'name\.x'"):
         events(file)
 
 
@@ -57,7 +57,7 @@ def test_json_array_or_events_object_and_jsonl_read_alike_and_drop_the_cli_annot
     with pytest.raises(RecordFileError, match=r"d.jsonl:3: a record must be a JSON object"):
         events(tmp_path / "d.jsonl")
     (tmp_path / "e.txt").write_text("welcome")
-    with pytest.raises(RecordFileError, match="unknown format '.txt'"):
+    with pytest.raises(RecordFileError, match=r"unknown format '\.txt'"):
         events(tmp_path / "e.txt")
 
 
