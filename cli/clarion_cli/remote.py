@@ -48,6 +48,9 @@ def _one_line_errors() -> Iterator[None]:
         yield
     except (ClientError, RecordFileError) as error:
         _fail(str(error))
+    except KeyboardInterrupt:
+        print("error: interrupted; run the same command again to resume", file=sys.stderr)
+        raise typer.Exit(130) from None
 
 
 def _progress(quiet: bool) -> Progress:

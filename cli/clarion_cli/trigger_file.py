@@ -160,9 +160,14 @@ def send_all(
         results[chunk.index] = result
         on_answer(chunk, result)
 
-    with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(concurrency, 1))
+    try:
         for future in [pool.submit(one, chunk) for chunk in pending]:
             future.result()
+    except BaseException:  # Ctrl-C or an error: send nothing more; chunks in flight are recorded
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     return [results[chunk.index] for chunk in chunks]
 
 
