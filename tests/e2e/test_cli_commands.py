@@ -31,7 +31,7 @@ def test_status_watch_follows_a_bulk_until_it_is_final(stack: RunningStack) -> N
         json={
             "workflowId": workflow,
             "steps": [
-                {"stepId": "wait", "type": "delay", "content": {"amount": 3, "unit": "seconds"}},
+                {"stepId": "wait", "type": "delay", "content": {"amount": 8, "unit": "seconds"}},
                 {"stepId": "inbox", "type": "in_app", "content": {"body": "later"}},
             ],
         },
