@@ -129,8 +129,8 @@ def trigger(
         failed_path = failed_file or file.with_name(f"{file.stem}.failed.jsonl")
         if failed:
             write_jsonl(failed_path, failed)
-        summary = _trigger_summary(
-            events.records, chunks, results, statuses, resumed, client, failed, failed_path
+        summary = trigger_file.summary(
+            events.records, chunks, results, statuses, resumed, client.retried, failed, failed_path
         )
     if json_output:
         _emit(summary)
@@ -156,36 +156,6 @@ def _wait_final(
         ):
             return statuses
         time.sleep(1)
-
-
-def _trigger_summary(
-    records: list[Any],
-    chunks: list[trigger_file.Chunk],
-    results: list[trigger_file.ChunkResult],
-    statuses: dict[str, dict[str, Any]],
-    resumed: list[trigger_file.Chunk],
-    client: Client,
-    failed: list[dict[str, Any]],
-    failed_path: Path,
-) -> dict[str, Any]:
-    counts: dict[str, int] = {}
-    for status in statuses.values():
-        for name, count in status["counts"].items():
-            counts[name] = counts.get(name, 0) + count
-    refused = [r for r in results if r.bulk_id is None and trigger_file.is_final(r)]
-    unsent = [r for r in results if not trigger_file.is_final(r)]
-    return {
-        "records": len(records),
-        "chunks": len(chunks),
-        "resumedChunks": len(resumed),
-        "bulks": [statuses[r.bulk_id] for r in results if r.bulk_id in statuses],
-        "counts": counts,
-        "refusedChunks": [{"chunk": r.index, "httpStatus": r.http_status, "error": r.error} for r in refused],
-        "unsentChunks": [{"chunk": r.index, "httpStatus": r.http_status, "error": r.error} for r in unsent],
-        "retried": {str(status): n for status, n in sorted(client.retried.items())},
-        "failedRecords": len(failed),
-        "failedFile": str(failed_path) if failed else None,
-    }
 
 
 def _print_trigger_summary(summary: dict[str, Any]) -> None:

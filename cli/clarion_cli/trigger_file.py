@@ -221,3 +221,33 @@ def _annotated(event: dict[str, Any], source: str, error: Any) -> dict[str, Any]
         **event,
         ANNOTATION: {"error": error if isinstance(error, str) else json.dumps(error), "source": source},
     }
+
+
+def summary(  # the run in numbers: what --json prints and the table shows
+    records: list[Any],
+    chunks: list[Chunk],
+    results: list[ChunkResult],
+    statuses: dict[str, dict[str, Any]],
+    resumed: list[Chunk],
+    retried: dict[int, int],
+    failed: list[dict[str, Any]],
+    failed_path: Path,
+) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for status in statuses.values():
+        for name, count in status["counts"].items():
+            counts[name] = counts.get(name, 0) + count
+    refused = [r for r in results if r.bulk_id is None and is_final(r)]
+    unsent = [r for r in results if not is_final(r)]
+    return {
+        "records": len(records),
+        "chunks": len(chunks),
+        "resumedChunks": len(resumed),
+        "bulks": [statuses[r.bulk_id] for r in results if r.bulk_id in statuses],
+        "counts": counts,
+        "refusedChunks": [{"chunk": r.index, "httpStatus": r.http_status, "error": r.error} for r in refused],
+        "unsentChunks": [{"chunk": r.index, "httpStatus": r.http_status, "error": r.error} for r in unsent],
+        "retried": {str(status): n for status, n in sorted(retried.items())},
+        "failedRecords": len(failed),
+        "failedFile": str(failed_path) if failed else None,
+    }
