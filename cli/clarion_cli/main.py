@@ -14,13 +14,17 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from clarion_cli import emulator
+from clarion_cli import emulator, remote
 from clarion_cli.runtime import InvocationError
 from clarion_cli.seed import DEFAULT_API_KEY, DEVELOPMENT
 from clarion_cli.stack import LocalStack
 from clarion_cli.template import Template
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Clarion's Docker-free local stack.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Clarion: run the local stack, manage environments and keys, and drive an API (local or deployed).",
+)
 
 TemplateOption = Annotated[Path, typer.Option(help="The SAM template the stack is built from.")]
 
@@ -117,6 +121,7 @@ env_app = typer.Typer(no_args_is_help=True, help="Environments: create one, show
 keys_app = typer.Typer(no_args_is_help=True, help="API keys: list, rotate, revoke.")
 app.add_typer(env_app, name="env")
 app.add_typer(keys_app, name="keys")
+remote.register(app)
 
 EndpointOption = Annotated[
     str | None,
@@ -172,7 +177,7 @@ def env_create(
     environment: EnvironmentArgument,
     force: Annotated[
         bool,
-        typer.Option(help="If it exists: add a new key and keep its limits, keys and settings."),
+        typer.Option("--force", help="If it exists: add a new key and keep its limits, keys and settings."),
     ] = False,
     template: TemplateOption = Path("template.yaml"),
     endpoint: EndpointOption = None,
@@ -189,8 +194,12 @@ def env_create(
     except environments.EnvironmentExistsError:
         _fail(f"environment {environment} exists; --force adds a new key and keeps everything else")
     done = "exists; new" if force else "created;"
-    print(f"environment {environment} {done} API key (store it now, it is not shown again):\n{key}")
+    _print_new_key(f"environment {environment} {done} API key", key)
     _print_application_identifier(environment)
+
+
+def _print_new_key(what: str, key: str) -> None:
+    print(f"{what} (store it now, it is not shown again):\n{key}")
 
 
 def _print_application_identifier(environment: str) -> None:
@@ -261,7 +270,7 @@ def keys_list(
 @keys_app.command("rotate")
 def keys_rotate(
     environment: EnvironmentArgument,
-    revoke_old: Annotated[bool, typer.Option(help="Revoke every older key at once.")] = False,
+    revoke_old: Annotated[bool, typer.Option("--revoke-old", help="Revoke every older key at once.")] = False,
     template: TemplateOption = Path("template.yaml"),
     endpoint: EndpointOption = None,
     table: TableOption = None,
@@ -279,7 +288,7 @@ def keys_rotate(
     if revoke_old:
         for key_hash in old:
             environments.revoke_key(environment, key_hash)
-    print(f"new API key for {environment} (store it now, it is not shown again):\n{key}")
+    _print_new_key(f"new API key for {environment}", key)
 
 
 @keys_app.command("revoke")
