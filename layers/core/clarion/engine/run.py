@@ -27,6 +27,7 @@ from clarion.channels import dispatch
 from clarion.channels.delivery import Delivery, OutboundPolicy
 from clarion.clock import now_iso
 from clarion.config import settings
+from clarion.engine import matching
 from clarion.engine.conditions import lookup, skip_reason
 from clarion.engine.render import TemplateError, TemplateLimitError, render_content
 from clarion.engine.timing import wait_seconds
@@ -103,7 +104,7 @@ def run(record: TriggerRecord, later: Later) -> RecordOutcome | None:
         )
     continuation = record.continuation
     if continuation is None:
-        return _run_record(record, workflow, later)
+        return matching.matched(record, lambda own: _run_record(own, workflow, later))
     if continuation.kind == "delay":
         _resume(record, workflow, continuation, later)
     elif continuation.kind == "digest":

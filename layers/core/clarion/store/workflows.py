@@ -58,6 +58,16 @@ def get(environment_id: str, workflow_id: str, client: DynamoDBClient | None = N
     return get_many(environment_id, {workflow_id}, client)[workflow_id]
 
 
+def by_trigger_id(environment_id: str, trigger_id: int, client: DynamoDBClient | None = None) -> Workflow | None:
+    """The workflow whose numeric triggerId this is (Altcraft's trigger_id), or None."""
+    client = client or aws.dynamodb()
+    pointer = client.get_item(
+        TableName=settings().table_name, Key=items.key(keys.workflow_by_trigger_id(environment_id, trigger_id))
+    ).get("Item")
+    workflow_id = items.string(pointer, "workflowId") if pointer else None
+    return get(environment_id, workflow_id, client) if workflow_id else None
+
+
 def create(environment_id: str, workflow: Workflow, client: DynamoDBClient | None = None) -> Workflow:
     """Store a new workflow with the next numeric triggerId; an existing id is refused."""
     client = client or aws.dynamodb()

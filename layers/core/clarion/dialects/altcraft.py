@@ -1,0 +1,228 @@
+"""Altcraft's bulk trigger launch (reference 003): `start_batch` and `start_batch_task`, JSON or
+XML, each `data` item matched to one profile (subscriber) and run as one trigger record.
+
+- `trigger_id` (`id` for the task) is the workflow's numeric triggerId.
+- `content` is the payload (templates read it as `{{ payload.x }}` and as Altcraft's
+  `{apicontent.x}`, which engine.render reads as the former); `custom_data` travels on the record.
+- `attach` (Altcraft's file objects: `name` + `url`, or `name` + base64 `content`) become the
+  payload's `$attachments` in SuprSend's shape (`filename` + `url` | `data`), checked by the same
+  rules and fetched by the email channel through the same outbound checks.
+- Matching (`matching`, per request or per item): `email` (default), `phone`, `profile_id`
+  (the subscriberId), or `custom` with `field_name` and per-item `field_value` (a declared
+  subscriber `data` field).
+
+Answers are Altcraft's envelope `{error, error_text, result}`; in XML, `<xml>` with one element
+per field and a repeated element per list item."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
+
+import defusedxml.ElementTree as safe_xml
+from defusedxml import DefusedXmlException
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from clarion.dialects.suprsend import Attachment
+from clarion.model.trigger import MatchedProfile
+from clarion.store.profile_match import FIELD_NAME, MatchBy
+
+MAX_BODY_BYTES = 5 * 1024 * 1024  # Altcraft documents 10 MB; a Lambda receives at most 6 MB (api.body)
+MAX_RECORDS = 100
+MAX_XML_DEPTH = 32
+SUCCESS = "Successful operation"
+INVALID_REQUEST = "Invalid request"
+TOO_LARGE_DEBUG = "http: request body too large"
+PROFILE_NOT_FOUND = (404, "Profile not found")
+_LISTS = frozenset({"data", "attach"})  # top-level XML elements that are always lists
+
+
+class Matching(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    PROFILE_ID = "profile_id"
+    CUSTOM = "custom"
+
+
+_MATCH_BY = {
+    Matching.EMAIL: MatchBy.EMAIL,
+    Matching.PHONE: MatchBy.PHONE,
+    Matching.PROFILE_ID: MatchBy.SUBSCRIBER_ID,
+    Matching.CUSTOM: MatchBy.DATA,
+}
+Value = str | int | float
+
+
+class AltcraftError(Exception):
+    """A whole request refused, in Altcraft's envelope."""
+
+    def __init__(self, status_code: int, error_text: str, debug: str | None = None) -> None:
+        super().__init__(debug or error_text)
+        self.status_code = status_code
+        self.error_text = error_text
+        self.debug = debug
+
+
+class FileObject(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(min_length=1, max_length=255)
+    url: str | None = Field(default=None, max_length=2048)
+    content: str | None = None  # base64
+    content_type: str | None = Field(default=None, max_length=128)
+
+    def attachment(self) -> dict[str, Any]:
+        """SuprSend's `$attachments` item, checked by its rules (a ValueError names what is wrong)."""
+        shape: dict[str, Any] = {"filename": self.name, "url": self.url, "data": self.content}
+        if self.content_type:
+            shape["contentType"] = self.content_type
+        shape = {k: v for k, v in shape.items() if v is not None}
+        try:
+            Attachment.model_validate(shape)
+        except ValidationError as error:
+            raise ValueError("; ".join(e["msg"] for e in error.errors())) from None
+        return shape
+
+
+class DataItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    email: Value | None = None
+    phone: Value | None = None
+    profile_id: Value | None = None
+    field_value: Value | None = None
+    matching: Matching | None = None
+    field_name: str | None = Field(default=None, pattern=FIELD_NAME.pattern)
+
+
+class StartBatch(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    token: str | None = Field(default=None, max_length=512)
+    format: Literal["json", "xml"] | None = None
+    trigger_id: int | None = Field(default=None, ge=1)
+    id: int | None = Field(default=None, ge=1)
+    matching: Matching = Matching.EMAIL
+    field_name: str | None = Field(default=None, pattern=FIELD_NAME.pattern)
+    data: list[DataItem] = Field(min_length=1, max_length=MAX_RECORDS)
+    content: dict[str, Any] = Field(default_factory=dict)
+    custom_data: dict[str, Any] | None = None
+    attach: list[FileObject] = Field(default_factory=list, max_length=10)
+
+    def campaign(self, field: Literal["trigger_id", "id"]) -> int:
+        value = getattr(self, field)
+        if value is None:
+            raise AltcraftError(400, INVALID_REQUEST, f"{field}: required (the trigger campaign's id)")
+        return int(value)
+
+    def payload(self) -> dict[str, Any]:
+        attachments = []
+        for index, file in enumerate(self.attach):
+            try:
+                attachments.append(file.attachment())
+            except ValueError as error:
+                raise AltcraftError(400, INVALID_REQUEST, f"attach.{index}: {error}") from None
+        return self.content | ({"$attachments": attachments} if attachments else {})
+
+    def target(self, item: DataItem) -> MatchedProfile | str:
+        """Whom the item names, or why it names nobody."""
+        matching = item.matching or self.matching
+        field_name = item.field_name or self.field_name
+        if matching is Matching.CUSTOM:
+            if not field_name:
+                return "field_name: required with matching custom"
+            raw = item.field_value
+            name = "field_value"
+        else:
+            raw = getattr(item, matching.value)
+            name = matching.value
+        if raw is None or isinstance(raw, bool) or not str(raw).strip():
+            return f"{name}: required with matching {matching.value}"
+        text = str(raw).strip()
+        if len(text) > 2048:
+            return f"{name}: at most 2048 characters"
+        by = _MATCH_BY[matching]
+        return MatchedProfile(
+            field=by.value, data_field=field_name if by is MatchBy.DATA else None, value=text
+        )
+
+
+def parse(body: Any) -> StartBatch:
+    if not isinstance(body, dict):
+        raise AltcraftError(400, INVALID_REQUEST, "body: an object")
+    try:
+        return StartBatch.model_validate(body)
+    except ValidationError as error:
+        named = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+            for e in error.errors(include_url=False)[:10]
+        )
+        raise AltcraftError(400, INVALID_REQUEST, named) from None
+
+
+def parse_xml(text: str) -> dict[str, Any]:
+    """An XML request as the JSON one: `<xml><token>..</token><data><email>..</email></data>...`.
+    DTDs, entities and external references are refused (defusedxml), as is nesting over 32."""
+    try:
+        root = safe_xml.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as error:
+        raise AltcraftError(
+            400, INVALID_REQUEST, f"body: {type(error).__name__}: DTDs and entities are refused"
+        ) from None
+    except ParseError as error:
+        raise AltcraftError(400, INVALID_REQUEST, f"body: not well-formed XML ({error})") from None
+    body = _element(root, 0)
+    if not isinstance(body, dict):
+        raise AltcraftError(400, INVALID_REQUEST, "body: <xml> holds the request's fields")
+    return {k: (v if k not in _LISTS or isinstance(v, list) else [v]) for k, v in body.items()}
+
+
+def _element(element: Element, depth: int) -> Any:
+    if depth > MAX_XML_DEPTH:
+        raise AltcraftError(400, INVALID_REQUEST, f"body: nested deeper than {MAX_XML_DEPTH} levels")
+    children = list(element)
+    if not children:
+        return (element.text or "").strip()
+    found: dict[str, Any] = {}
+    for child in children:
+        value = _element(child, depth + 1)
+        if child.tag in found:
+            previous = found[child.tag]
+            found[child.tag] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            found[child.tag] = value
+    return found
+
+
+def envelope(result: Any) -> dict[str, Any]:
+    return {"error": 0, "error_text": SUCCESS, "result": result}
+
+
+def failure(code: int, error_text: str, debug: str | None = None) -> dict[str, Any]:
+    return {"error": code, "error_text": error_text, **({"error_debug": debug} if debug else {})}
+
+
+def record_error(code: int, text: str, debug: str | None) -> dict[str, Any]:
+    """A record's place in the answer when it did not run: Altcraft's code and text."""
+    return failure(code, text, debug)
+
+
+def to_xml(body: dict[str, Any]) -> str:
+    root = Element("xml")
+    for name, value in body.items():
+        _append(root, name, value)
+    return tostring(root, encoding="unicode")
+
+
+def _append(parent: Element, name: str, value: Any) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _append(parent, name, item)
+        return
+    element = SubElement(parent, name)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _append(element, key, item)
+    else:
+        element.text = "" if value is None else str(value)
