@@ -48,9 +48,7 @@ class EnvironmentSettingsPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     inbox: InboxSettingsPatch | None = None
-    match_fields: (
-        list[Annotated[str, Field(pattern=profile_match.FIELD_NAME.pattern)]] | None
-    ) = Field(
+    match_fields: list[Annotated[str, Field(pattern=profile_match.FIELD_NAME.pattern)]] | None = Field(
         default=None,
         alias="matchFields",
         max_length=profile_match.MAX_MATCH_FIELDS,
@@ -110,7 +108,9 @@ def update_environment(changes: EnvironmentSettingsPatch) -> dict[str, Any]:
 
 def _set_match_fields(environment_id: str, fields: list[str]) -> None:
     """Declare the match fields; those new to the environment are back-filled from its subscribers."""
-    known = environment_settings.match_fields(environment_id, environment_settings.environment_item(environment_id))
+    known = environment_settings.match_fields(
+        environment_id, environment_settings.environment_item(environment_id)
+    )
     try:
         environment_settings.set_match_fields(environment_id, fields)
     except environments.EnvironmentNotFoundError as error:

@@ -8,7 +8,9 @@
 `email` and `phone` are always indexed; a `data` field only once the environment declares it
 (`matchFields`, store.environment_settings), and declaring one back-fills it (`backfill`).
 Every subscriber write (store.subscribers) writes the entries of the written subscribers
-(`index_writes`), so an entry names the subscriber that last held the value.
+(`index_writes`, which reads the declared fields afresh: one GetItem per write batch, so that a
+field declared a moment ago in another container is indexed), so an entry names the subscriber
+that last held the value.
 
 A read is two BatchGetItems per 100 values: the entries, then the subscribers they name. A
 subscriber whose field no longer holds the value (it was changed, or the subscriber deleted) is
@@ -111,10 +113,11 @@ def index_writes(
     subscribers = list(subscribers)
     if not subscribers:
         return []
-    if data_fields is None:
+    if data_fields is None:  # read afresh: a field declared in another container must be indexed now
         from clarion.store import environment_settings
 
-        data_fields = environment_settings.match_fields(environment_id)
+        item = environment_settings.environment_item(environment_id) or {}
+        data_fields = environment_settings.match_fields(environment_id, item)
     fields = tuple(data_fields)
     writes: dict[str, dict[str, Any]] = {}
     for subscriber in subscribers:

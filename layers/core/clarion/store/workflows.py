@@ -58,11 +58,14 @@ def get(environment_id: str, workflow_id: str, client: DynamoDBClient | None = N
     return get_many(environment_id, {workflow_id}, client)[workflow_id]
 
 
-def by_trigger_id(environment_id: str, trigger_id: int, client: DynamoDBClient | None = None) -> Workflow | None:
+def by_trigger_id(
+    environment_id: str, trigger_id: int, client: DynamoDBClient | None = None
+) -> Workflow | None:
     """The workflow whose numeric triggerId this is (Altcraft's trigger_id), or None."""
     client = client or aws.dynamodb()
     pointer = client.get_item(
-        TableName=settings().table_name, Key=items.key(keys.workflow_by_trigger_id(environment_id, trigger_id))
+        TableName=settings().table_name,
+        Key=items.key(keys.workflow_by_trigger_id(environment_id, trigger_id)),
     ).get("Item")
     workflow_id = items.string(pointer, "workflowId") if pointer else None
     return get(environment_id, workflow_id, client) if workflow_id else None
