@@ -49,12 +49,15 @@ def start_batch_task() -> Response[str]:
 def _answering(handle: Any) -> Response[str]:
     """Read, authenticate and run the request; every refusal in Altcraft's envelope."""
     event = router.current_event
-    media = (event.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    content_type = event.headers.get("content-type") or ""
+    media = content_type.split(";", 1)[0].strip().lower()
     answer_format = "xml" if media in _XML_TYPES else "json"
     try:
         if media not in _XML_TYPES + _JSON_TYPES:
             raise AltcraftError(
-                415, altcraft.INVALID_REQUEST, "Content-Type: send application/json or application/xml"
+                415,
+                altcraft.INVALID_REQUEST,
+                f"Content-Type: send application/json or application/xml, not {content_type[:100]}",
             )
         raw = event.decoded_body or ""
         if (
