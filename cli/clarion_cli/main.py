@@ -14,7 +14,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from clarion_cli import emulator
+from clarion_cli import emulator, match_fields
 from clarion_cli.runtime import InvocationError
 from clarion_cli.seed import DEFAULT_API_KEY, DEVELOPMENT
 from clarion_cli.stack import LocalStack
@@ -117,6 +117,7 @@ env_app = typer.Typer(no_args_is_help=True, help="Environments: create one, show
 keys_app = typer.Typer(no_args_is_help=True, help="API keys: list, rotate, revoke.")
 app.add_typer(env_app, name="env")
 app.add_typer(keys_app, name="keys")
+env_app.command("match-fields")(match_fields.match_fields)  # Altcraft's profile matching
 
 EndpointOption = Annotated[
     str | None,

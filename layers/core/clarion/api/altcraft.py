@@ -79,6 +79,12 @@ def _answering(handle: Any) -> Response[str]:
             ),
             {},
         )
+    except UnicodeDecodeError:
+        status_code, answer, headers = (
+            400,
+            altcraft.failure(400, altcraft.INVALID_REQUEST, "body: not UTF-8"),
+            {},
+        )
     except ApiError as error:  # the strict JSON reader's refusals, the rate limit
         status_code, answer, headers = (
             error.status_code,

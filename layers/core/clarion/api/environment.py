@@ -108,11 +108,7 @@ def update_environment(changes: EnvironmentSettingsPatch) -> dict[str, Any]:
 
 def _set_match_fields(environment_id: str, fields: list[str]) -> None:
     """Declare the match fields; those new to the environment are back-filled from its subscribers."""
-    known = environment_settings.match_fields(
-        environment_id, environment_settings.environment_item(environment_id)
-    )
     try:
-        environment_settings.set_match_fields(environment_id, fields)
+        profile_match.declare(environment_id, fields)
     except environments.EnvironmentNotFoundError as error:
         raise _not_found(environment_id) from error
-    profile_match.backfill(environment_id, [f for f in dict.fromkeys(fields) if f not in known])

@@ -123,7 +123,8 @@ class StartBatch(BaseModel):
                 attachments.append(file.attachment())
             except ValueError as error:
                 raise AltcraftError(400, INVALID_REQUEST, f"attach.{index}: {error}") from None
-        return self.content | ({"$attachments": attachments} if attachments else {})
+        content = {k: v for k, v in self.content.items() if k != "$attachments"}  # only from `attach`
+        return content | ({"$attachments": attachments} if attachments else {})
 
     def target(self, item: DataItem) -> MatchedProfile | str:
         """Whom the item names, or why it names nobody."""
@@ -172,6 +173,8 @@ def parse_xml(text: str) -> dict[str, Any]:
         ) from None
     except ParseError as error:
         raise AltcraftError(400, INVALID_REQUEST, f"body: not well-formed XML ({error})") from None
+    except ValueError as error:  # e.g. an encoding the parser cannot read
+        raise AltcraftError(400, INVALID_REQUEST, f"body: unreadable XML ({error})") from None
     body = _element(root, 0)
     if not isinstance(body, dict):
         raise AltcraftError(400, INVALID_REQUEST, "body: <xml> holds the request's fields")

@@ -190,6 +190,19 @@ def find(
     return found
 
 
+def declare(environment_id: str, fields: list[str], client: DynamoDBClient | None = None) -> int:
+    """Make `fields` the environment's match fields (EnvironmentNotFoundError if there is none);
+    those it did not have are back-filled. Returns how many index entries that wrote."""
+    from clarion.store import environment_settings
+
+    client = client or aws.dynamodb()
+    known = environment_settings.match_fields(
+        environment_id, environment_settings.environment_item(environment_id, client) or {}
+    )
+    environment_settings.set_match_fields(environment_id, fields, client)
+    return backfill(environment_id, [f for f in dict.fromkeys(fields) if f not in known], client)
+
+
 def backfill(environment_id: str, data_fields: Iterable[str], client: DynamoDBClient | None = None) -> int:
     """Index every stored subscriber's values of newly declared `data` fields, page by page of
     the environment's subscriber listing; returns how many entries were written."""
