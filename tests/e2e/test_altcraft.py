@@ -353,3 +353,31 @@ def test_bad_bodies_are_400_in_altcraft_envelope(stack: RunningStack, path: str)
         assert answer.json()["error"] == 400 and answer.json()["error_debug"]
     not_xml = post_xml(stack, path, "<xml><token>")
     assert not_xml.status_code == 400
+
+
+def test_cli_declares_match_fields_and_back_fills_them(stack: RunningStack) -> None:
+    from tests.e2e.test_keys_cli import clarion
+
+    _, trigger_id = campaign(stack)
+    field = f"Cli_{uuid.uuid4().hex[:6]}"
+    member = subscriber(stack, data={field: 77})
+    current = stack.call("GET", "/v1/environment").json()["data"]["matchFields"]
+    output = clarion(stack, "env", "match-fields", "development", *current, field)
+    assert "back-filled" in output and f"data.{field}" in output, output
+    assert field in stack.call("GET", "/v1/environment").json()["data"]["matchFields"]
+    answer = post(
+        stack,
+        START_BATCH,
+        {
+            "token": API_KEY,
+            "trigger_id": trigger_id,
+            "matching": "custom",
+            "field_name": field,
+            "content": {"name": "M", "order": "77"},
+            "data": [{"field_value": 77}],
+        },
+    )
+    assert answer.json()["result"] == [{"profile_id": member}], answer.text
+    delivered(stack, member, "Hi M, order 77")
+    shown = clarion(stack, "env", "match-fields", "development")
+    assert f"data.{field}" in shown

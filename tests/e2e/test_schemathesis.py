@@ -26,8 +26,9 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from clarion.api import altcraft as altcraft_api
 from clarion.api.app import app
-from clarion.dialects import novu, suprsend
+from clarion.dialects import altcraft, novu, suprsend
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -62,6 +63,15 @@ def _component(document: dict[str, Any], model: type[BaseModel]) -> dict[str, An
     return {"$ref": f"#/components/schemas/Fuzz{model.__name__}"}
 
 
+def _altcraft_body(document: dict[str, Any]) -> dict[str, Any]:
+    """Altcraft's request, with the environment's token (else every case would stop at the 401)."""
+    _component(document, altcraft.StartBatch)
+    body = document["components"]["schemas"]["FuzzStartBatch"]
+    body["properties"]["token"] = {"const": API_KEY}
+    body["required"] = sorted({*body.get("required", []), "token"})
+    return {"$ref": "#/components/schemas/FuzzStartBatch"}
+
+
 def _with_trigger_bodies(served: dict[str, Any]) -> dict[str, Any]:
     document = copy.deepcopy(served)
     event = _component(document, novu.NovuTriggerEvent)
@@ -78,6 +88,7 @@ def _with_trigger_bodies(served: dict[str, Any]) -> dict[str, Any]:
         },
         "/v1/events/trigger/broadcast": broadcast,
         "/trigger": {"anyOf": [record, {"type": "array", "items": record, "maxItems": 100}]},
+        **dict.fromkeys(altcraft_api.PATHS, _altcraft_body(document)),
     }
     for path, schema in bodies.items():
         operation = document["paths"][path]["post"]
