@@ -10,7 +10,7 @@ every answer, 401 included, is Altcraft's envelope, in XML for an XML request.""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
@@ -20,12 +20,11 @@ from clarion.api.body import parse_json
 from clarion.api.errors import ApiError
 from clarion.clock import now_iso
 from clarion.dialects import altcraft
-from clarion.dialects.altcraft import AltcraftError, StartBatch
-from clarion.engine.matching import PROFILE_NOT_FOUND
-from clarion.ids import generated_transaction_id, new_id
+from clarion.dialects.altcraft import AltcraftError, Item, StartBatch
+from clarion.ids import new_id
 from clarion.intake.accept import Candidate, accept
-from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TriggerRecord
-from clarion.model.trigger import MatchedProfile, Recipient
+from clarion.model import RecordOutcome
+from clarion.model.trigger import MatchedProfile
 from clarion.store import environments, profile_match, workflows
 
 router = APIGatewayRouter()
@@ -127,77 +126,48 @@ def _environment(body_token: Any) -> str:
 def _start_batch(
     request: StartBatch, environment_id: str, *, task: bool
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
-    trigger_id = request.campaign("id" if task else "trigger_id")
+    campaign_field: Literal["trigger_id", "id"] = "id" if task else "trigger_id"
+    trigger_id = request.campaign(campaign_field)
     workflow = workflows.by_trigger_id(environment_id, trigger_id)
     if workflow is None:
-        raise AltcraftError(
-            400, "Trigger campaign not found", f"{'id' if task else 'trigger_id'}: {trigger_id}"
-        )
-    payload = request.payload()
+        raise AltcraftError(400, "Trigger campaign not found", f"{campaign_field}: {trigger_id}")
     targets = [request.target(item) for item in request.data]
-    headers = limits.take(environment_id, cost=len(targets))
-    found = {} if task else _match(environment_id, targets)
-    if task:
+    if task:  # matched by the worker (engine.matching); an undeclared field is refused now
         _check_declared(environment_id, targets)
-    bulk_id, created_at = new_id(), now_iso()
-    candidates: list[Candidate] = []
-    for index, target in enumerate(targets):
-        refusal: tuple[str, str] | None = None
-        recipient: Recipient | None = None
-        if isinstance(target, str):
-            refusal = "validation_error", target
-        elif task:
-            recipient = target
-        elif (subscriber := found.get(_value_key(target))) is None:
-            refusal = (
-                PROFILE_NOT_FOUND,
-                f"no profile with {target.data_field or target.field} '{target.value}'",
+        resolved = [Item(target) for target in targets]
+    else:
+        found = _match(environment_id, targets)
+        resolved = [
+            Item(
+                t,
+                found[_value_key(t)]["subscriberId"]
+                if not isinstance(t, str) and _value_key(t) in found
+                else None,
             )
-        else:
-            recipient = SubscriberProfile(subscriber_id=subscriber["subscriberId"])
-        if recipient is None:
-            assert refusal is not None
-            candidates.append(_refused(environment_id, bulk_id, index, *refusal))
-        else:
-            candidates.append(
-                TriggerRecord(
-                    environment_id=environment_id,
-                    bulk_id=bulk_id,
-                    index=index,
-                    transaction_id=generated_transaction_id(bulk_id, index),
-                    workflow_id=workflow.workflow_id,
-                    recipients=[recipient],
-                    payload=payload,
-                    accepted_at=created_at,
-                    custom_data=request.custom_data,
-                )
-            )
-    outcomes = _accept(environment_id, bulk_id, created_at, candidates)
-    headers = headers | {"Location": f"/v1/events/trigger/bulk/{bulk_id}"}
+            for t in targets
+        ]
+    parse = altcraft.record_parser(request, workflow.workflow_id, task=task)
+    outcomes, bulk_id, headers = _accept(environment_id, resolved, parse)
     if task:
         return 200, altcraft.envelope({"task_id": bulk_id}), headers
-    return (
-        200,
-        altcraft.envelope([_record_answer(o, c) for o, c in zip(outcomes, candidates, strict=True)]),
-        headers,
-    )
+    answers = [altcraft.record_answer(o, item) for o, item in zip(outcomes, resolved, strict=True)]
+    return 200, altcraft.envelope(answers), headers
 
 
 def _accept(
-    environment_id: str, bulk_id: str, created_at: str, candidates: list[Candidate]
-) -> list[RecordOutcome]:
-    """The one call into intake (to be switched to its single entry point)."""
-    return accept(environment_id, bulk_id, created_at, candidates)
-
-
-def _record_answer(outcome: RecordOutcome, candidate: Candidate) -> dict[str, Any]:
-    if outcome.status is RecordStatus.QUEUED and isinstance(candidate, TriggerRecord):
-        recipient = candidate.recipients[0]
-        assert isinstance(recipient, SubscriberProfile)
-        return {"profile_id": recipient.subscriber_id}
-    if outcome.error_type == PROFILE_NOT_FOUND:
-        return altcraft.record_error(*altcraft.PROFILE_NOT_FOUND, outcome.error)
-    return altcraft.record_error(400, altcraft.INVALID_REQUEST, outcome.error)
+    environment_id: str, items: list[Item], parse: altcraft.Parser
+) -> tuple[list[RecordOutcome], str, dict[str, str]]:
+    """The route's one step into intake: rate limit, bulk id, parse, accept. At merge this is
+    `accepted = accept_request(environment_id, items, parse)` (clarion.intake.request), returning
+    `accepted.verdicts, accepted.bulk_id, accepted.headers`."""
+    headers = limits.take(environment_id, cost=len(items))
+    bulk_id, created_at = new_id(), now_iso()
+    candidates: list[Candidate] = [
+        parse(item, environment_id=environment_id, bulk_id=bulk_id, index=index, accepted_at=created_at)
+        for index, item in enumerate(items)
+    ]
+    outcomes = accept(environment_id, bulk_id, created_at, candidates)
+    return outcomes, bulk_id, headers | {"Location": f"/v1/events/trigger/bulk/{bulk_id}"}
 
 
 def _value_key(target: MatchedProfile) -> tuple[str, str | None, str]:
@@ -229,15 +199,3 @@ def _check_declared(environment_id: str, targets: list[MatchedProfile | str]) ->
         profile_match.require_declared(environment_id, fields)
     except profile_match.UndeclaredFieldError as error:
         raise AltcraftError(400, altcraft.INVALID_REQUEST, f"field_name: {error}") from None
-
-
-def _refused(environment_id: str, bulk_id: str, index: int, error_type: str, message: str) -> RecordOutcome:
-    return RecordOutcome(
-        environment_id=environment_id,
-        bulk_id=bulk_id,
-        index=index,
-        transaction_id=generated_transaction_id(bulk_id, index),
-        status=RecordStatus.ERROR,
-        error=message,
-        error_type=error_type,
-    )

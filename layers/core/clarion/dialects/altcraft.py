@@ -16,6 +16,8 @@ per field and a repeated element per list item."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
@@ -25,7 +27,10 @@ from defusedxml import DefusedXmlException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clarion.dialects.suprsend import Attachment
-from clarion.model.trigger import MatchedProfile
+from clarion.ids import generated_transaction_id
+from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TriggerRecord
+from clarion.model.trigger import PROFILE_NOT_FOUND as PROFILE_NOT_FOUND_TYPE
+from clarion.model.trigger import MatchedProfile, Recipient
 from clarion.store.profile_match import FIELD_NAME, MatchBy
 
 MAX_BODY_BYTES = 5 * 1024 * 1024  # Altcraft documents 10 MB; a Lambda receives at most 6 MB (api.body)
@@ -35,6 +40,7 @@ SUCCESS = "Successful operation"
 INVALID_REQUEST = "Invalid request"
 TOO_LARGE_DEBUG = "http: request body too large"
 PROFILE_NOT_FOUND = (404, "Profile not found")
+VALIDATION_ERROR = "validation_error"
 _LISTS = frozenset({"data", "attach"})  # top-level XML elements that are always lists
 
 
@@ -149,6 +155,74 @@ class StartBatch(BaseModel):
         )
 
 
+@dataclass(frozen=True)
+class Item:
+    """One `data` item as the route resolved it: whom it names (or why it names nobody), and for
+    `start_batch` the subscriber matched now (None: no profile matched)."""
+
+    target: MatchedProfile | str
+    profile_id: str | None = None
+
+
+Parser = Callable[..., TriggerRecord | RecordOutcome]
+
+
+def record_parser(request: StartBatch, workflow_id: str, *, task: bool) -> Parser:
+    """intake's parser for this request's items: each a record for one recipient (the matched
+    subscriber; for the task, the MatchedProfile the worker resolves), or a refusal."""
+    payload = request.payload()
+
+    def parse(
+        item: Item, *, environment_id: str, bulk_id: str, index: int, accepted_at: str
+    ) -> TriggerRecord | RecordOutcome:
+        transaction_id = generated_transaction_id(bulk_id, index)
+        recipient: Recipient | None = None
+        refusal: tuple[str, str] | None = None
+        if isinstance(item.target, str):
+            refusal = VALIDATION_ERROR, item.target
+        elif task:
+            recipient = item.target
+        elif item.profile_id is None:
+            named = item.target.data_field or item.target.field
+            refusal = PROFILE_NOT_FOUND_TYPE, f"no profile with {named} '{item.target.value}'"
+        else:
+            recipient = SubscriberProfile(subscriber_id=item.profile_id)
+        if recipient is None:
+            assert refusal is not None
+            return RecordOutcome(
+                environment_id=environment_id,
+                bulk_id=bulk_id,
+                index=index,
+                transaction_id=transaction_id,
+                status=RecordStatus.ERROR,
+                error=refusal[1],
+                error_type=refusal[0],
+            )
+        return TriggerRecord(
+            environment_id=environment_id,
+            bulk_id=bulk_id,
+            index=index,
+            transaction_id=transaction_id,
+            workflow_id=workflow_id,
+            recipients=[recipient],
+            payload=payload,
+            accepted_at=accepted_at,
+            custom_data=request.custom_data,
+        )
+
+    return parse
+
+
+def record_answer(outcome: RecordOutcome, item: Item) -> dict[str, Any]:
+    """A record's place in start_batch's `result`: the profile it ran for, or Altcraft's code
+    and text for why it did not."""
+    if outcome.status is RecordStatus.QUEUED and item.profile_id is not None:
+        return {"profile_id": item.profile_id}
+    if outcome.error_type == PROFILE_NOT_FOUND_TYPE:
+        return failure(*PROFILE_NOT_FOUND, outcome.error)
+    return failure(400, INVALID_REQUEST, outcome.error)
+
+
 def parse(body: Any) -> StartBatch:
     if not isinstance(body, dict):
         raise AltcraftError(400, INVALID_REQUEST, "body: an object")
@@ -204,11 +278,6 @@ def envelope(result: Any) -> dict[str, Any]:
 
 def failure(code: int, error_text: str, debug: str | None = None) -> dict[str, Any]:
     return {"error": code, "error_text": error_text, **({"error_debug": debug} if debug else {})}
-
-
-def record_error(code: int, text: str, debug: str | None) -> dict[str, Any]:
-    """A record's place in the answer when it did not run: Altcraft's code and text."""
-    return failure(code, text, debug)
 
 
 def to_xml(body: dict[str, Any]) -> str:

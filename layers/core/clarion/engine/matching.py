@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TriggerRecord
-from clarion.model.trigger import MatchedProfile, Recipient
+from clarion.model.trigger import PROFILE_NOT_FOUND, MatchedProfile, Recipient
 from clarion.store import profile_match
-
-PROFILE_NOT_FOUND = "profile_not_found"
 
 
 def matched(record: TriggerRecord, run: Callable[[TriggerRecord], RecordOutcome]) -> RecordOutcome:

@@ -71,6 +71,8 @@ class MatchedProfile(BaseModel):
     value: str = Field(min_length=1, max_length=2048)
 
 
+PROFILE_NOT_FOUND = "profile_not_found"  # a record's error type: its MatchedProfile matched nobody
+
 Recipient = Annotated[
     SubscriberProfile | TopicRef | AllSubscribers | MatchedProfile, Field(discriminator="kind")
 ]
