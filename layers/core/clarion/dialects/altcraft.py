@@ -57,7 +57,6 @@ _MATCH_BY = {
     Matching.PROFILE_ID: MatchBy.SUBSCRIBER_ID,
     Matching.CUSTOM: MatchBy.DATA,
 }
-Value = str | int | float
 
 
 class AltcraftError(Exception):
@@ -94,12 +93,13 @@ class FileObject(BaseModel):
 class DataItem(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    email: Value | None = None
-    phone: Value | None = None
-    profile_id: Value | None = None
-    field_value: Value | None = None
-    matching: Matching | None = None
-    field_name: str | None = Field(default=None, pattern=FIELD_NAME.pattern)
+    # read by `target`, item by item: a wrong one refuses that item alone
+    email: Any = None
+    phone: Any = None
+    profile_id: Any = None
+    field_value: Any = None
+    matching: Any = None
+    field_name: Any = None
 
 
 class StartBatch(BaseModel):
@@ -134,7 +134,13 @@ class StartBatch(BaseModel):
 
     def target(self, item: DataItem) -> MatchedProfile | str:
         """Whom the item names, or why it names nobody."""
-        matching = item.matching or self.matching
+        if item.matching not in (None, *Matching):
+            return f"matching: one of {', '.join(Matching)}"
+        if item.field_name is not None and not (
+            isinstance(item.field_name, str) and FIELD_NAME.fullmatch(item.field_name)
+        ):
+            return "field_name: letters, digits, '_', '.', '-' (at most 64)"
+        matching = Matching(item.matching) if item.matching else self.matching
         field_name = item.field_name or self.field_name
         if matching is Matching.CUSTOM:
             if not field_name:
@@ -144,8 +150,10 @@ class StartBatch(BaseModel):
         else:
             raw = getattr(item, matching.value)
             name = matching.value
-        if raw is None or isinstance(raw, bool) or not str(raw).strip():
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
             return f"{name}: required with matching {matching.value}"
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            return f"{name}: a string (or a number)"
         text = str(raw).strip()
         if len(text) > 2048:
             return f"{name}: at most 2048 characters"
