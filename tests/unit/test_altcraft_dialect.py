@@ -7,7 +7,7 @@ import base64
 from xml.etree import ElementTree
 
 import pytest
-from clarion.dialects import altcraft
+from clarion.dialects import altcraft, altcraft_xml
 from clarion.dialects.altcraft import AltcraftError, Item
 from clarion.model import RecordOutcome, RecordStatus, TriggerRecord
 from clarion.model.trigger import MatchedProfile
@@ -20,7 +20,7 @@ def test_xml_request_reads_as_the_json_one() -> None:
         "<field_name>Custom_ID</field_name><data><field_value>YY</field_value></data>"
         "<content><name>Ada</name><order><id>7</id></order></content></xml>"
     )
-    body = altcraft.parse_xml(text)
+    body = altcraft_xml.parse_xml(text)
     assert body["data"] == [{"field_value": "YY"}]  # one <data> is still a list
     request = altcraft.parse(body)
     assert request.trigger_id == 85 and request.field_name == "Custom_ID"
@@ -41,13 +41,13 @@ def test_xml_request_reads_as_the_json_one() -> None:
 )
 def test_hostile_or_malformed_xml_is_an_altcraft_400(text: str) -> None:
     with pytest.raises(AltcraftError) as refused:
-        altcraft.parse_xml(text)
+        altcraft_xml.parse_xml(text)
     assert refused.value.status_code == 400 and refused.value.error_text == "Invalid request"
 
 
 def test_answer_in_xml_has_the_documented_shape() -> None:
     body = altcraft.envelope([{"profile_id": "a"}, altcraft.failure(404, "Profile not found", "why")])
-    root = ElementTree.fromstring(altcraft.to_xml(body))
+    root = ElementTree.fromstring(altcraft_xml.to_xml(body))
     assert root.tag == "xml" and root.findtext("error") == "0"
     assert root.findtext("error_text") == "Successful operation"
     results = root.findall("result")

@@ -19,7 +19,7 @@ from clarion.api import limits
 from clarion.api.body import parse_json
 from clarion.api.errors import ApiError
 from clarion.clock import now_iso
-from clarion.dialects import altcraft
+from clarion.dialects import altcraft, altcraft_xml
 from clarion.dialects.altcraft import AltcraftError, Item, StartBatch
 from clarion.ids import new_id
 from clarion.intake.accept import Candidate, accept
@@ -64,7 +64,7 @@ def _answering(handle: Any) -> Response[str]:
             or len(raw.encode("utf-8", "surrogatepass")) > altcraft.MAX_BODY_BYTES
         ):
             raise AltcraftError(400, altcraft.INVALID_REQUEST, altcraft.TOO_LARGE_DEBUG)
-        body = altcraft.parse_xml(raw) if answer_format == "xml" else _json(raw)
+        body = altcraft_xml.parse_xml(raw) if answer_format == "xml" else _json(raw)
         if isinstance(body, dict) and body.get("format") in ("json", "xml"):
             answer_format = str(body["format"])
         environment_id = _environment(body.get("token") if isinstance(body, dict) else None)
@@ -106,7 +106,7 @@ def _respond(
     status_code: int, body: dict[str, Any], headers: dict[str, str], answer_format: str
 ) -> Response[str]:
     if answer_format == "xml":
-        return Response(status_code, "application/xml", altcraft.to_xml(body), headers)
+        return Response(status_code, "application/xml", altcraft_xml.to_xml(body), headers)
     return Response(status_code, "application/json", json.dumps(body), headers)
 
 

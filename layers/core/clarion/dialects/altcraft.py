@@ -11,8 +11,8 @@ XML, each `data` item matched to one profile (subscriber) and run as one trigger
   (the subscriberId), or `custom` with `field_name` and per-item `field_value` (a declared
   subscriber `data` field).
 
-Answers are Altcraft's envelope `{error, error_text, result}`; in XML, `<xml>` with one element
-per field and a repeated element per list item."""
+Answers are Altcraft's envelope `{error, error_text, result}`; XML in dialects.altcraft_xml (`<xml>`,
+one element per field, a repeated element per list item)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
-from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
 
-import defusedxml.ElementTree as safe_xml
-from defusedxml import DefusedXmlException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clarion.dialects.suprsend import Attachment
@@ -35,13 +32,11 @@ from clarion.store.profile_match import FIELD_NAME, MatchBy
 
 MAX_BODY_BYTES = 5 * 1024 * 1024  # Altcraft documents 10 MB; a Lambda receives at most 6 MB (api.body)
 MAX_RECORDS = 100
-MAX_XML_DEPTH = 32
 SUCCESS = "Successful operation"
 INVALID_REQUEST = "Invalid request"
 TOO_LARGE_DEBUG = "http: request body too large"
 PROFILE_NOT_FOUND = (404, "Profile not found")
 VALIDATION_ERROR = "validation_error"
-_LISTS = frozenset({"data", "attach"})  # top-level XML elements that are always lists
 
 
 class Matching(StrEnum):
@@ -244,65 +239,9 @@ def parse(body: Any) -> StartBatch:
         raise AltcraftError(400, INVALID_REQUEST, named) from None
 
 
-def parse_xml(text: str) -> dict[str, Any]:
-    """An XML request as the JSON one: `<xml><token>..</token><data><email>..</email></data>...`.
-    DTDs, entities and external references are refused (defusedxml), as is nesting over 32."""
-    try:
-        root = safe_xml.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as error:
-        raise AltcraftError(
-            400, INVALID_REQUEST, f"body: {type(error).__name__}: DTDs and entities are refused"
-        ) from None
-    except ParseError as error:
-        raise AltcraftError(400, INVALID_REQUEST, f"body: not well-formed XML ({error})") from None
-    except ValueError as error:  # e.g. an encoding the parser cannot read
-        raise AltcraftError(400, INVALID_REQUEST, f"body: unreadable XML ({error})") from None
-    body = _element(root, 0)
-    if not isinstance(body, dict):
-        raise AltcraftError(400, INVALID_REQUEST, "body: <xml> holds the request's fields")
-    return {k: (v if k not in _LISTS or isinstance(v, list) else [v]) for k, v in body.items()}
-
-
-def _element(element: Element, depth: int) -> Any:
-    if depth > MAX_XML_DEPTH:
-        raise AltcraftError(400, INVALID_REQUEST, f"body: nested deeper than {MAX_XML_DEPTH} levels")
-    children = list(element)
-    if not children:
-        return (element.text or "").strip()
-    found: dict[str, Any] = {}
-    for child in children:
-        value = _element(child, depth + 1)
-        if child.tag in found:
-            previous = found[child.tag]
-            found[child.tag] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
-            found[child.tag] = value
-    return found
-
-
 def envelope(result: Any) -> dict[str, Any]:
     return {"error": 0, "error_text": SUCCESS, "result": result}
 
 
 def failure(code: int, error_text: str, debug: str | None = None) -> dict[str, Any]:
     return {"error": code, "error_text": error_text, **({"error_debug": debug} if debug else {})}
-
-
-def to_xml(body: dict[str, Any]) -> str:
-    root = Element("xml")
-    for name, value in body.items():
-        _append(root, name, value)
-    return tostring(root, encoding="unicode")
-
-
-def _append(parent: Element, name: str, value: Any) -> None:
-    if isinstance(value, list):
-        for item in value:
-            _append(parent, name, item)
-        return
-    element = SubElement(parent, name)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _append(element, key, item)
-    else:
-        element.text = "" if value is None else str(value)
