@@ -136,14 +136,9 @@ def _start_batch(
         _check_declared(environment_id, targets)
         resolved = [Item(target) for target in targets]
     else:
-        found = _match(environment_id, targets)
+        found = _match(environment_id, [t for t in targets if isinstance(t, MatchedProfile)])
         resolved = [
-            Item(
-                t,
-                found[_value_key(t)]["subscriberId"]
-                if not isinstance(t, str) and _value_key(t) in found
-                else None,
-            )
+            Item(t, found[t]["subscriberId"] if isinstance(t, MatchedProfile) and t in found else None)
             for t in targets
         ]
     parse = altcraft.record_parser(request, workflow.workflow_id, task=task)
@@ -170,27 +165,11 @@ def _accept(
     return outcomes, bulk_id, headers | {"Location": f"/v1/events/trigger/bulk/{bulk_id}"}
 
 
-def _value_key(target: MatchedProfile) -> tuple[str, str | None, str]:
-    by = profile_match.MatchBy(target.field)
-    return target.field, target.data_field, profile_match.normalised(by, target.value) or ""
-
-
-def _match(
-    environment_id: str, targets: list[MatchedProfile | str]
-) -> dict[tuple[str, str | None, str], dict[str, Any]]:
-    """Each target's subscriber, one indexed read per matching field (two BatchGetItems per 100)."""
-    groups: dict[tuple[str, str | None], list[str]] = {}
-    for target in targets:
-        if isinstance(target, MatchedProfile):
-            groups.setdefault((target.field, target.data_field), []).append(target.value)
-    found: dict[tuple[str, str | None, str], dict[str, Any]] = {}
-    for (field, data_field), values in groups.items():
-        try:
-            matches = profile_match.find(environment_id, profile_match.MatchBy(field), values, data_field)
-        except profile_match.UndeclaredFieldError as error:
-            raise AltcraftError(400, altcraft.INVALID_REQUEST, f"field_name: {error}") from None
-        found |= {(field, data_field, value): subscriber for value, subscriber in matches.items()}
-    return found
+def _match(environment_id: str, targets: list[MatchedProfile]) -> dict[MatchedProfile, dict[str, Any]]:
+    try:
+        return profile_match.find_targets(environment_id, targets)
+    except profile_match.UndeclaredFieldError as error:
+        raise AltcraftError(400, altcraft.INVALID_REQUEST, f"field_name: {error}") from None
 
 
 def _check_declared(environment_id: str, targets: list[MatchedProfile | str]) -> None:

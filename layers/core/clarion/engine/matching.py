@@ -19,13 +19,11 @@ def matched(record: TriggerRecord, run: Callable[[TriggerRecord], RecordOutcome]
     recipients: list[Recipient] = [r for r in record.recipients if not isinstance(r, MatchedProfile)]
     unmatched: list[str] = []
     try:
-        found = _find(record.environment_id, wanted)
+        found = profile_match.find_targets(record.environment_id, wanted)
     except profile_match.UndeclaredFieldError as error:
         return RecordOutcome.of(record, RecordStatus.FAILED, str(error), PROFILE_NOT_FOUND)
     for recipient in wanted:
-        subscriber = found.get(_group(recipient), {}).get(
-            profile_match.normalised(profile_match.MatchBy(recipient.field), recipient.value) or ""
-        )
+        subscriber = found.get(recipient)
         if subscriber is None:
             unmatched.append(f"{recipient.data_field or recipient.field} '{recipient.value}'")
         else:
@@ -36,21 +34,3 @@ def matched(record: TriggerRecord, run: Callable[[TriggerRecord], RecordOutcome]
     unique = list({r.subscriber_id: r for r in recipients if isinstance(r, SubscriberProfile)}.values())
     others = [r for r in recipients if not isinstance(r, SubscriberProfile)]
     return run(record.model_copy(update={"recipients": others + unique}))
-
-
-def _group(recipient: MatchedProfile) -> tuple[str, str | None]:
-    return recipient.field, recipient.data_field
-
-
-def _find(
-    environment_id: str, wanted: list[MatchedProfile]
-) -> dict[tuple[str, str | None], dict[str, dict[str, object]]]:
-    groups: dict[tuple[str, str | None], list[str]] = {}
-    for recipient in wanted:
-        groups.setdefault(_group(recipient), []).append(recipient.value)
-    return {
-        (field, data_field): profile_match.find(
-            environment_id, profile_match.MatchBy(field), values, data_field
-        )
-        for (field, data_field), values in groups.items()
-    }

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from clarion import aws
 from clarion.config import settings
+from clarion.model.trigger import MatchedProfile
 from clarion.store import batches, items, keys
 
 if TYPE_CHECKING:
@@ -201,6 +202,25 @@ def declare(environment_id: str, fields: list[str], client: DynamoDBClient | Non
     )
     environment_settings.set_match_fields(environment_id, fields, client)
     return backfill(environment_id, [f for f in dict.fromkeys(fields) if f not in known], client)
+
+
+def find_targets(
+    environment_id: str, targets: Iterable[MatchedProfile], client: DynamoDBClient | None = None
+) -> dict[MatchedProfile, dict[str, Any]]:
+    """The stored subscriber each matched recipient names (those matching nobody are absent):
+    one `find` per field, so two BatchGetItems per 100 values of a field."""
+    groups: dict[tuple[str, str | None], list[MatchedProfile]] = {}
+    for target in targets:
+        groups.setdefault((target.field, target.data_field), []).append(target)
+    found: dict[MatchedProfile, dict[str, Any]] = {}
+    for (field, data_field), members in groups.items():
+        by = MatchBy(field)
+        matches = find(environment_id, by, [m.value for m in members], data_field, client)
+        for member in members:
+            subscriber = matches.get(normalised(by, member.value) or "")
+            if subscriber is not None:
+                found[member] = subscriber
+    return found
 
 
 def backfill(environment_id: str, data_fields: Iterable[str], client: DynamoDBClient | None = None) -> int:
