@@ -117,7 +117,7 @@ bench: $(VENV)/.installed
 ## fuzz: many examples: schemathesis on every route of the local stack, the dialects' properties,
 ## and the fault-injection run at 10,000 notifications
 fuzz: $(VENV)/.installed
-	CLARION_FUZZ_EXAMPLES=100 $(BIN)/pytest -q tests/e2e/test_schemathesis.py
+	CLARION_FUZZ_EXAMPLES=100 $(BIN)/pytest -q tests/e2e/test_schemathesis.py tests/e2e/test_altcraft_fuzz.py
 	CLARION_PROPERTY_EXAMPLES=2000 $(BIN)/pytest -q tests/unit/test_dialect_properties.py tests/integration/test_trigger_properties.py
 	CLARION_FAULT_NOTIFICATIONS=10000 $(BIN)/pytest -q tests/integration/test_fault_injection.py
 

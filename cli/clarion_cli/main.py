@@ -14,7 +14,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from clarion_cli import emulator, remote
+from clarion_cli import emulator, match_fields, remote
 from clarion_cli.runtime import InvocationError
 from clarion_cli.seed import DEFAULT_API_KEY, DEVELOPMENT
 from clarion_cli.stack import LocalStack
@@ -122,6 +122,7 @@ keys_app = typer.Typer(no_args_is_help=True, help="API keys: list, rotate, revok
 app.add_typer(env_app, name="env")
 app.add_typer(keys_app, name="keys")
 remote.register(app)
+env_app.command("match-fields")(match_fields.match_fields)  # Altcraft's profile matching
 
 EndpointOption = Annotated[
     str | None,

@@ -12,9 +12,10 @@ from tests.hostile_json import (
     CASES,
     NOT_JSON_TYPES,
     SUPRSEND_PATH,
-    SUPRSEND_PATHS,
     assert_refused,
     body_routes,
+    message_of,
+    not_json_message,
 )
 from tests.integration.conftest import Cloud
 
@@ -56,8 +57,7 @@ def test_every_body_route_answers_415_to_a_body_not_declared_json(cloud: Cloud, 
         status, _, answer = cloud.api(method, path, raw_body=body, headers={"Content-Type": content_type})
 
         assert status == 415, (method, path, status, answer)
-        message = answer["error"]["message"] if path in SUPRSEND_PATHS else answer["message"]
-        assert message == f"Content-Type: send application/json, not {content_type}", answer
+        assert message_of(path, answer) == not_json_message(path, content_type), answer
 
 
 def test_the_sdks_content_types_still_work(cloud: Cloud) -> None:

@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from clarion.api import (
+    altcraft,
     environment,
     events,
     inbox,
@@ -74,7 +75,7 @@ def require_json(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
     """Routes that read their own bodies (the triggers) and bodies that Powertools' validation
     parsed as a form (it runs before any middleware) are held to the rule here."""
     refusal = _not_json()
-    if refusal is not None:
+    if refusal is not None and app.current_event.path.rstrip("/") not in altcraft.PATHS:  # JSON or XML
         raise refusal
     return next_middleware(app)
 
@@ -86,7 +87,7 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
         response = next_middleware(app)
         response.headers.update(inbox_auth.cors_headers(event))
         return response
-    if event.path.rstrip("/") not in _PUBLIC_PATHS:
+    if event.path.rstrip("/") not in _PUBLIC_PATHS + altcraft.PATHS:  # Altcraft's token may be in the body
         headers = {name.lower(): value for name, value in event.headers.items()}
         query = "&".join(
             f"{k}={v}"
@@ -126,6 +127,7 @@ for router in (
     suprsend.router,
     suprsend_events.router,
     suprsend_cancel.router,
+    altcraft.router,
     environment.router,
     inbox.router,
     inbox_changes.router,

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from clarion.api.errors import NotFoundError
-from clarion.store import environment_settings, environments, items
+from clarion.store import environment_settings, environments, items, profile_match
 
 router = APIGatewayRouter()
 
@@ -48,6 +48,12 @@ class EnvironmentSettingsPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     inbox: InboxSettingsPatch | None = None
+    match_fields: list[Annotated[str, Field(pattern=profile_match.FIELD_NAME.pattern)]] | None = Field(
+        default=None,
+        alias="matchFields",
+        max_length=profile_match.MAX_MATCH_FIELDS,
+        description="subscriber `data` fields Altcraft's matching may use (indexed; email and phone always are)",
+    )
 
 
 def _not_found(environment_id: str) -> NotFoundError:
@@ -73,6 +79,7 @@ def _view(environment_id: str) -> dict[str, Any]:
             "allowedOrigins": list(inbox.allowed_origins),
         },
         "limits": {"perSecond": limit.per_second, "burst": limit.burst},
+        "matchFields": list(environment_settings.match_fields(environment_id, item)),
     }
 
 
@@ -94,4 +101,14 @@ def update_environment(changes: EnvironmentSettingsPatch) -> dict[str, Any]:
             )
         except environments.EnvironmentNotFoundError as error:
             raise _not_found(environment_id) from error
+    if changes.match_fields is not None:
+        _set_match_fields(environment_id, changes.match_fields)
     return {"data": _view(environment_id)}
+
+
+def _set_match_fields(environment_id: str, fields: list[str]) -> None:
+    """Declare the match fields; those new to the environment are back-filled from its subscribers."""
+    try:
+        profile_match.declare(environment_id, fields)
+    except environments.EnvironmentNotFoundError as error:
+        raise _not_found(environment_id) from error

@@ -54,6 +54,7 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
 API_KEY_SECURITY: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}, {"SuprSendHmac": []}]
 PUBLIC = ("/v1/health", "/v1/inbox/session")
 INBOX = "/v1/inbox/"
+ALTCRAFT = "/api/v1.1/"
 ERRORS = {  # status -> (when, an example message)
     400: ("A bad input: the message (and `errors`) name the field.", "Validation failed"),
     401: ("No valid API key or signature.", "API key is missing: send 'Authorization: ApiKey <key>'"),
@@ -110,11 +111,12 @@ def _json(schema: dict[str, Any], example: Any, description: str = "") -> dict[s
 def _bodies() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]]:
     """(method, path) -> what the document says of the operation; and the components it uses.
     Imported here: the document is built when it is read, not on every cold start."""
+    from clarion.api import altcraft as altcraft_route
     from clarion.api import openapi_examples as examples
     from clarion.api import openapi_models as answers
     from clarion.api import suprsend as suprsend_route
     from clarion.api import suprsend_cancel, suprsend_events
-    from clarion.dialects import novu, suprsend
+    from clarion.dialects import altcraft, novu, suprsend
     from clarion.dialects import suprsend_events as suprsend_items
 
     refs, definitions = _schemas(
@@ -133,6 +135,8 @@ def _bodies() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]]:
         answers.BulkRecordsResponse,
         answers.TransactionStatusResponse,
         answers.CancelledResponse,
+        altcraft.StartBatch,
+        answers.AltcraftAnswer,
     )
     broadcast = copy.deepcopy(definitions["NovuTriggerEvent"])
     broadcast["properties"].pop("to")
@@ -205,6 +209,22 @@ def _bodies() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]]:
                 "207": _json(multi, examples.SUPRSEND_EVENTS_MULTI, per_item),
             },
         }
+    altcraft_answer = refs[answers.AltcraftAnswer]
+    altcraft_body = "Altcraft's request (also as XML: `Content-Type: application/xml`)."
+    operations[("post", altcraft_route.START_BATCH)] = {
+        "requestBody": _json(refs[altcraft.StartBatch], examples.ALTCRAFT_START_BATCH, altcraft_body),
+        "responses": {
+            "200": _json(altcraft_answer, examples.ALTCRAFT_ANSWER, "One result per item, in order.")
+        },
+    }
+    operations[("post", altcraft_route.START_BATCH_TASK)] = {
+        "requestBody": _json(
+            refs[altcraft.StartBatch],
+            examples.ALTCRAFT_START_BATCH_TASK,
+            altcraft_body,
+        ),
+        "responses": {"200": _json(altcraft_answer, examples.ALTCRAFT_TASK, "The task id (a bulk id).")},
+    }
     return operations, definitions
 
 
@@ -212,14 +232,17 @@ def _errors(path: str) -> dict[str, dict[str, Any]]:
     """The error answers of a route, in its dialect's shape (api.app's exception handlers)."""
     from clarion.api import openapi_examples as examples
 
-    suprsend_shape = path in SUPRSEND_PATHS
-    schema = {"$ref": REF.format(model="SuprSendFailure" if suprsend_shape else "ErrorBody")}
+    shape = "SuprSendFailure" if path in SUPRSEND_PATHS else "ErrorBody"
+    shape = "AltcraftAnswer" if path.startswith(ALTCRAFT) else shape
     answers_by_code: dict[str, dict[str, Any]] = {}
     for code, (text, message) in ERRORS.items():
-        example = (
-            examples.suprsend_failure(message) if suprsend_shape else examples.novu_error(code, path, message)
-        )
-        answers_by_code[str(code)] = _json(schema, example, text)
+        if shape == "SuprSendFailure":
+            example = examples.suprsend_failure(message)
+        elif shape == "AltcraftAnswer":
+            example = examples.altcraft_failure(code, message)
+        else:
+            example = examples.novu_error(code, path, message)
+        answers_by_code[str(code)] = _json({"$ref": REF.format(model=shape)}, example, text)
     return answers_by_code
 
 
@@ -261,4 +284,6 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
                 operation["security"] = []
             elif path.startswith(INBOX):
                 operation["security"] = [{"InboxSession": []}]
+            elif path.startswith(ALTCRAFT):  # Altcraft's `token` in the body, or Bearer
+                operation["security"] = [{"Bearer": []}, {}]
     return document

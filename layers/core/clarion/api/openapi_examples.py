@@ -136,3 +136,37 @@ TRANSACTION: dict[str, Any] = {
         ],
     }
 }
+
+
+ALTCRAFT_START_BATCH: dict[str, Any] = {
+    "token": "clarion-dev-key",
+    "trigger_id": 1,
+    "matching": "email",
+    "data": [{"email": "ada@example.com"}, {"email": "bob@example.com"}],
+    "content": {"order": "A-1"},
+}
+ALTCRAFT_START_BATCH_TASK: dict[str, Any] = {
+    **{k: v for k, v in ALTCRAFT_START_BATCH.items() if k != "trigger_id"},
+    "id": 1,
+}
+ALTCRAFT_ANSWER: dict[str, Any] = {
+    "error": 0,
+    "error_text": "Successful operation",
+    "result": [
+        {"profile_id": "ada"},
+        {
+            "error": 404,
+            "error_text": "Profile not found",
+            "error_debug": "no profile with email 'bob@example.com'",
+        },
+    ],
+}
+ALTCRAFT_TASK: dict[str, Any] = {
+    "error": 0,
+    "error_text": "Successful operation",
+    "result": {"task_id": "01JD8Y4S1Q3K7M2N5P6R8T0V9W"},
+}
+
+
+def altcraft_failure(code: int, message: str) -> dict[str, Any]:
+    return {"error": code, "error_text": message}

@@ -188,3 +188,28 @@ class CancelledResponse(BaseModel):
     """Novu's answer: whether a pending delay was cancelled."""
 
     data: bool
+
+
+# --- Altcraft -----------------------------------------------------------------------------------
+
+
+class AltcraftRecordAnswer(BaseModel):
+    """One data item's place in the answer: the matched profile, or Altcraft's error for it."""
+
+    profile_id: SubscriberId | None = None
+    error: int | None = None
+    error_text: str | None = None
+    error_debug: str | None = None
+
+
+class AltcraftTask(BaseModel):
+    task_id: str = Field(description="The bulk id: its progress is GET /v1/events/trigger/bulk/{task_id}.")
+
+
+class AltcraftAnswer(BaseModel):
+    """Altcraft's envelope: `error` 0 on success (answers in XML when the request was XML)."""
+
+    error: int
+    error_text: str
+    error_debug: str | None = None
+    result: list[AltcraftRecordAnswer] | AltcraftTask | None = None

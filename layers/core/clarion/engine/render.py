@@ -13,6 +13,7 @@ them raises TemplateLimitError: that step fails, nothing else does."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sized
 from contextlib import contextmanager
@@ -158,7 +159,11 @@ def _environment() -> Environment:
 def _template(source: str) -> BoundTemplate:
     """A parsed template, reused: a workflow's step renders the same sources for every recipient.
     Only the parse is cached: each render is bounded on its own."""
-    return _environment().from_string(source)
+    return _environment().from_string(_ALTCRAFT_FIELD.sub(r"{{ payload.\1 }}", source))
+
+
+# Altcraft's `{apicontent.x}` is the trigger's content, which is the payload: `{{ payload.x }}`.
+_ALTCRAFT_FIELD = re.compile(r"(?<!\{)\{apicontent\.([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}(?!\})")
 
 
 def render_content(content: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:

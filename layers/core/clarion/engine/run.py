@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from clarion.engine import delays, digest, recipients
+from clarion.engine import delays, digest, matching, recipients
 from clarion.engine.parts import Parts
 from clarion.engine.recipients import Known
 from clarion.engine.steps import run_for
@@ -28,7 +28,7 @@ def run(record: TriggerRecord, parts: Parts, known: Known) -> RecordOutcome | No
             record, RecordStatus.FAILED, f"workflow '{record.workflow_id}' no longer exists"
         )
     if record.continuation is None:
-        return _run_record(record, workflow, parts, known)
+        return matching.matched(record, lambda own: _run_record(own, workflow, parts, known))
     _CONTINUATIONS[record.continuation.kind](record, workflow, record.continuation, parts, known)
     return None
 

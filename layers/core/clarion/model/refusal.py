@@ -20,6 +20,7 @@ class RefusalType(StrEnum):
     TRANSACTION_ID_REUSED = "transaction_id_reused"
     ENQUEUE_FAILED = "enqueue_failed"
     BULK_EXCEEDS_BURST = "bulk_exceeds_burst"
+    PROFILE_NOT_FOUND = "profile_not_found"  # a MatchedProfile recipient (Altcraft) matched nobody
     # Reported by the worker, not at intake: the record failed its last attempt.
     DEAD_LETTERED = "dead_lettered"
 

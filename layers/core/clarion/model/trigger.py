@@ -58,7 +58,22 @@ class AllSubscribers(BaseModel):
     kind: Literal["all_subscribers"] = "all_subscribers"
 
 
-Recipient = Annotated[SubscriberProfile | TopicRef | AllSubscribers, Field(discriminator="kind")]
+class MatchedProfile(BaseModel):
+    """The subscriber whose `field` holds `value` (Altcraft's profile matching), found by the
+    worker through the index (store.profile_match): `email`, `phone`, `subscriber_id`, or `data`
+    with `data_field` naming a declared subscriber `data` field."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["matched"] = "matched"
+    field: Literal["email", "phone", "subscriber_id", "data"]
+    data_field: str | None = Field(default=None, max_length=64)
+    value: str = Field(min_length=1, max_length=2048)
+
+
+Recipient = Annotated[
+    SubscriberProfile | TopicRef | AllSubscribers | MatchedProfile, Field(discriminator="kind")
+]
 
 
 class Continuation(BaseModel):
@@ -121,3 +136,4 @@ class TriggerRecord(BaseModel):
     continuation: Continuation | None = None
     cancellation_key: str | None = None  # SuprSend: groups triggers a later cancel names
     attachments: list[Attachment] = Field(default_factory=list)  # files the email steps attach
+    custom_data: dict[str, Any] | None = None  # Altcraft: kept with the trigger for integrations

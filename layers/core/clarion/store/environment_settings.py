@@ -155,6 +155,40 @@ def set_inbox_settings(
     _inbox.pop(environment_id, None)
 
 
+_match_fields: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+
+def match_fields(environment_id: str, item: dict[str, Any] | None = None) -> tuple[str, ...]:
+    """The subscriber `data` fields the environment matches profiles on (store.profile_match),
+    from its item if given, else cached per container."""
+    now = time.monotonic()
+    if item is None:
+        cached = _match_fields.get(environment_id)
+        if cached and cached[0] > now:
+            return cached[1]
+        item = environment_item(environment_id) or {}
+    found = tuple(f["S"] for f in item.get("matchFields", {}).get("L", []))
+    _match_fields[environment_id] = (now + settings().auth_cache_seconds, found)
+    return found
+
+
+def set_match_fields(environment_id: str, fields: list[str], client: DynamoDBClient | None = None) -> None:
+    """Replace the environment's match fields (EnvironmentNotFoundError if there is none)."""
+    client = client or aws.dynamodb()
+    try:
+        client.update_item(
+            TableName=settings().table_name,
+            Key=items.key(keys.environment(environment_id)),
+            UpdateExpression="SET matchFields = :fields",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":fields": {"L": [items.s(f) for f in dict.fromkeys(fields)]}},
+        )
+    except client.exceptions.ConditionalCheckFailedException as error:
+        raise EnvironmentNotFoundError(environment_id) from error
+    _match_fields.pop(environment_id, None)
+
+
 def forget_cached_settings() -> None:
     _by_application.clear()
     _inbox.clear()
+    _match_fields.clear()

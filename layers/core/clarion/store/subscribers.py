@@ -16,7 +16,7 @@ from clarion.config import settings
 from clarion.model import SubscriberProfile
 from clarion.model.profile import ProfileEdit, ProfileEditError, apply_edit
 from clarion.model.subscriber import SubscriberChanges, SubscriberCreate, merge_channels
-from clarion.store import batches, items, keys, paging, topics
+from clarion.store import batches, items, keys, paging, profile_match, topics
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -57,7 +57,8 @@ def resolve(
                 merged["updatedAt"] = now
             stored[subscriber_id] = merged
             writes.append({"PutRequest": {"Item": _item(environment_id, merged)}})
-    batches.write(client, settings().table_name, writes)
+    written = [items.doc(w["PutRequest"]["Item"]) for w in writes]
+    batches.write(client, settings().table_name, writes + profile_match.index_writes(environment_id, written))
     return stored
 
 
@@ -143,7 +144,8 @@ def upsert_many(
     batches.write(
         client,
         settings().table_name,
-        [{"PutRequest": {"Item": _item(environment_id, stored[i])}} for i in sorted(written)],
+        [{"PutRequest": {"Item": _item(environment_id, stored[i])}} for i in sorted(written)]
+        + profile_match.index_writes(environment_id, [stored[i] for i in sorted(written)]),
     )
     return created
 
@@ -170,7 +172,8 @@ def edit_many(
     batches.write(
         client,
         settings().table_name,
-        [{"PutRequest": {"Item": _item(environment_id, stored[i])}} for i in sorted(changed)],
+        [{"PutRequest": {"Item": _item(environment_id, stored[i])}} for i in sorted(changed)]
+        + profile_match.index_writes(environment_id, [stored[i] for i in sorted(changed)]),
     )
     return refusals
 
@@ -260,6 +263,7 @@ def _mutate(
             client.put_item(TableName=table, Item=_item(environment_id, new), **condition)
         except client.exceptions.ConditionalCheckFailedException:
             continue
+        profile_match.index(environment_id, [new], client)
         return new
     raise ConcurrentUpdateError(subscriber_id)
 

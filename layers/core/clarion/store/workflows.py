@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _cache: dict[tuple[str, str], tuple[float, Workflow | None]] = {}
+_trigger_ids: dict[tuple[str, int], str] = {}
 
 
 class WorkflowExistsError(Exception):
@@ -56,6 +57,24 @@ def get_many(
 
 def get(environment_id: str, workflow_id: str, client: DynamoDBClient | None = None) -> Workflow | None:
     return get_many(environment_id, {workflow_id}, client)[workflow_id]
+
+
+def by_trigger_id(
+    environment_id: str, trigger_id: int, client: DynamoDBClient | None = None
+) -> Workflow | None:
+    """The workflow whose numeric triggerId this is (Altcraft's trigger_id), or None."""
+    client = client or aws.dynamodb()
+    workflow_id = _trigger_ids.get((environment_id, trigger_id))  # a triggerId never names another
+    if workflow_id is None:
+        pointer = client.get_item(
+            TableName=settings().table_name,
+            Key=items.key(keys.workflow_by_trigger_id(environment_id, trigger_id)),
+        ).get("Item")
+        workflow_id = items.string(pointer, "workflowId") if pointer else None
+        if workflow_id is None:
+            return None
+        _trigger_ids[(environment_id, trigger_id)] = workflow_id
+    return get(environment_id, workflow_id, client)
 
 
 def create(environment_id: str, workflow: Workflow, client: DynamoDBClient | None = None) -> Workflow:
@@ -173,3 +192,4 @@ def list_all(environment_id: str, client: DynamoDBClient | None = None) -> list[
 
 def forget_cached_workflows() -> None:
     _cache.clear()
+    _trigger_ids.clear()

@@ -1,0 +1,57 @@
+"""AWS calls to accept a 100-record request in the dialects beyond Novu's (moto in-process).
+
+`accept_aws_calls_per_100_altcraft`: Altcraft's `start_batch` of 100 `data` items matched by
+email, second request (warm caches). Besides intake's calls (SendMessageBatch per 10, the bulk
+header) it counts the matching reads: the triggerId pointer (GetItem) and two BatchGetItems per
+100 values (the index entries, then the subscribers they name)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.cloud import API_KEY, mock_cloud
+from bench.counting import Recorder
+from bench.figures import Figure
+
+START_BATCH = "/api/v1.1/campaigns/triggers/start_batch"
+
+
+def _start_batch(trigger_id: int, tag: str) -> dict[str, Any]:
+    return {
+        "token": API_KEY,
+        "trigger_id": trigger_id,
+        "content": {"message": f"bench {tag}"},
+        "data": [{"email": f"bench-{i}@example.com"} for i in range(100)],
+    }
+
+
+def accept_aws_calls_per_100_altcraft() -> Figure:
+    recorder = Recorder()
+    with mock_cloud(recorder) as cloud:
+        subscribers = [{"subscriberId": f"bench-{i}", "email": f"bench-{i}@example.com"} for i in range(100)]
+        status, _, _ = cloud.api("POST", "/v1/subscribers/bulk", {"subscribers": subscribers})
+        assert status in (200, 201), status
+        trigger_id = cloud.api("GET", "/v1/workflows/welcome")[2]["data"]["triggerId"]
+        cloud.api("POST", START_BATCH, _start_batch(trigger_id, "cold"), key=None)
+        mark = recorder.mark()
+        status, _, body = cloud.api("POST", START_BATCH, _start_batch(trigger_id, "warm"), key=None)
+        warm = recorder.since(mark).of("ApiFunction")
+    matched = sum(1 for item in (body or {}).get("result", []) if "profile_id" in item)
+    breakdown: dict[str, float] = {}
+    for call in warm:
+        breakdown[call.name] = breakdown.get(call.name, 0) + 1
+    return Figure(
+        "accept_aws_calls_per_100_altcraft",
+        len(warm),
+        "calls",
+        "<= 14",
+        f"AWS calls of the ApiFunction for one 100-item Altcraft start_batch matched by email "
+        f"(warm caches; {matched} of 100 matched, HTTP {status}): intake's goal of 12 plus the "
+        "two BatchGetItems of the matching (index entries, then the subscribers they name)",
+        breakdown=breakdown,
+    )
+
+
+if __name__ == "__main__":
+    figure = accept_aws_calls_per_100_altcraft()
+    print(figure.name, figure.value, figure.breakdown, figure.what)
