@@ -12,7 +12,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from clarion.api.errors import NotFoundError
-from clarion.store import environment_settings, environments, items
+from clarion.model.opt_in import OptInMode
+from clarion.store import environment_settings, environments, items, opt_in
 
 router = APIGatewayRouter()
 
@@ -48,6 +49,11 @@ class EnvironmentSettingsPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     inbox: InboxSettingsPatch | None = None
+    opt_in_mode: OptInMode | None = Field(
+        default=None,
+        alias="optInMode",
+        description="double_opt_in: Sequenzy's new subscribers confirm by email",
+    )
 
 
 def _not_found(environment_id: str) -> NotFoundError:
@@ -73,6 +79,7 @@ def _view(environment_id: str) -> dict[str, Any]:
             "allowedOrigins": list(inbox.allowed_origins),
         },
         "limits": {"perSecond": limit.per_second, "burst": limit.burst},
+        "optInMode": items.string(item, "optInMode") or OptInMode.DEFAULT.value,
     }
 
 
@@ -92,6 +99,11 @@ def update_environment(changes: EnvironmentSettingsPatch) -> dict[str, Any]:
                 subscriber_hash_required=changes.inbox.subscriber_hash_required,
                 allowed_origins=None if origins is None else [o.lower() for o in origins],
             )
+        except environments.EnvironmentNotFoundError as error:
+            raise _not_found(environment_id) from error
+    if changes.opt_in_mode is not None:
+        try:
+            opt_in.set_mode(environment_id, changes.opt_in_mode)
         except environments.EnvironmentNotFoundError as error:
             raise _not_found(environment_id) from error
     return {"data": _view(environment_id)}
