@@ -11,7 +11,9 @@ properties as payload. An eventId makes an event idempotent: a repeat is answere
 Under double opt-in (`optInMode: double_opt_in`, PATCH /v1/environment) a new subscriber is
 stored pending, one confirmation email is queued (api.opt_in), its events are recorded, and the
 workflows they start are held (store.opt_in) until the link is followed. The answer then carries
-`optIn: {status: "pending", confirmationQueued, heldWorkflows}`."""
+`optIn: {status: "pending", confirmationQueued, confirmationTransactionId?, confirmationError?,
+heldWorkflows}` (the email's transactionId is queued only by the request that created the
+subscriber; its status is at `GET /v1/events/trigger/{transactionId}`)."""
 
 from __future__ import annotations
 
@@ -58,18 +60,20 @@ def bulk_events() -> Response[dict[str, Any]]:
     subscriber_id, stored, created = _subscriber(environment_id, request, now, double_opt_in)
     pending = (stored.get("optIn") or {}).get("status") == OptInStatus.PENDING
     answers, started, recorded = _events(environment_id, subscriber_id, request.events, parsed, now, pending)
-    confirmation = created and pending
-    if confirmation:
+    if created and pending:
         opt_in.ensure_confirmation_workflow(environment_id)
         link = opt_in.link_for(_base_url(), environment_id, subscriber_id)
         started.append(
             (None, Trigger(opt_in.CONFIRMATION_WORKFLOW_ID, subscriber_id, {opt_in.URL_VARIABLE: link}))
         )
     outcomes, bulk_id = start(environment_id, [t for _, t in started], now)
-    confirmation_queued = False
+    confirmation: dict[str, Any] = {"confirmationQueued": False}
     for (owner, trigger), outcome in zip(started, outcomes, strict=True):
         if owner is None:
-            confirmation_queued = outcome.error_type is None
+            confirmation = {"confirmationQueued": outcome.error_type is None}
+            confirmation["confirmationTransactionId"] = outcome.transaction_id
+            if outcome.error_type is not None:
+                confirmation["confirmationError"] = outcome.error
             continue
         answers[owner].setdefault("workflows", []).append(_started(trigger, outcome))
         if outcome.error_type == ENQUEUE_FAILED:
@@ -86,11 +90,7 @@ def bulk_events() -> Response[dict[str, Any]]:
     answer["events"] = answers
     if pending:
         held = sum(1 for a in answers for w in a.get("workflows", []) if w["status"] == "held")
-        answer["optIn"] = {
-            "status": OptInStatus.PENDING.value,
-            "confirmationQueued": confirmation_queued,
-            "heldWorkflows": held,
-        }
+        answer["optIn"] = {"status": OptInStatus.PENDING.value, **confirmation, "heldWorkflows": held}
     return Response(200, content_types.APPLICATION_JSON, answer, headers)
 
 
