@@ -7,13 +7,24 @@ import json
 import re
 from typing import Any
 
-from clarion.api import suprsend_cancel, suprsend_events
+from clarion.api import opt_in, sequenzy, suprsend_cancel, suprsend_events
 from clarion.api.app import app
 
 from tests.strategies import nested
 
 SUPRSEND_PATH = "/trigger/"
 SUPRSEND_PATHS = {SUPRSEND_PATH, *suprsend_events.PATHS, suprsend_cancel.PATH}  # SuprSend's error shape
+SEQUENZY_PATHS = {*sequenzy.PATHS, opt_in.PATH}  # Sequenzy's error shape: {success: false, error}
+
+
+def refusal_message(path: str, answer: Any) -> str:
+    """The human message of a refusal, wherever the route's dialect puts it."""
+    if path in SUPRSEND_PATHS:
+        return str(answer["error"]["message"])
+    if path in SEQUENZY_PATHS:
+        assert answer["success"] is False, answer
+        return str(answer["error"])
+    return str(answer["message"])
 
 
 def body_routes() -> list[tuple[str, str]]:
@@ -73,6 +84,10 @@ def assert_refused(path: str, status: int, answer: Any, expected: int, field: st
     if path in SUPRSEND_PATHS:
         assert answer["status"] == "fail", answer
         assert says in answer["error"]["message"] and answer["error"]["message"].startswith(f"{field}: ")
+        return
+    if path in SEQUENZY_PATHS:
+        assert answer["success"] is False and set(answer) == {"success", "error"}, answer
+        assert says in answer["error"] and answer["error"].startswith(f"{field}: "), answer
         return
     assert answer.get("statusCode") == expected and answer["path"] == path, (path, answer)
     assert answer["message"].startswith(f"{field}: ") and says in answer["message"], answer

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import RunningStack
-from tests.hostile_json import CASES, NOT_JSON_TYPES, SUPRSEND_PATHS, assert_refused, body_routes
+from tests.hostile_json import CASES, NOT_JSON_TYPES, assert_refused, body_routes, refusal_message
 
 pytestmark = pytest.mark.e2e
 ROUTES = body_routes()
@@ -32,5 +32,5 @@ def test_every_body_route_answers_415_to_a_body_not_declared_json(stack: Running
             answer = stack.call(method, path, data=body, headers={"Content-Type": content_type})
 
             assert answer.status_code == 415, (method, path, content_type, answer.text)
-            shown = answer.json()["error"]["message"] if path in SUPRSEND_PATHS else answer.json()["message"]
+            shown = refusal_message(path, answer.json())
             assert shown == f"Content-Type: send application/json, not {content_type}"

@@ -12,9 +12,9 @@ from tests.hostile_json import (
     CASES,
     NOT_JSON_TYPES,
     SUPRSEND_PATH,
-    SUPRSEND_PATHS,
     assert_refused,
     body_routes,
+    refusal_message,
 )
 from tests.integration.conftest import Cloud
 
@@ -56,7 +56,7 @@ def test_every_body_route_answers_415_to_a_body_not_declared_json(cloud: Cloud, 
         status, _, answer = cloud.api(method, path, raw_body=body, headers={"Content-Type": content_type})
 
         assert status == 415, (method, path, status, answer)
-        message = answer["error"]["message"] if path in SUPRSEND_PATHS else answer["message"]
+        message = refusal_message(path, answer)
         assert message == f"Content-Type: send application/json, not {content_type}", answer
 
 
