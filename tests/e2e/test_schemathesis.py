@@ -26,8 +26,9 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from clarion.api import sequenzy as sequenzy_route
 from clarion.api.app import app
-from clarion.dialects import novu, suprsend
+from clarion.dialects import novu, sequenzy, suprsend
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -79,6 +80,12 @@ def _with_trigger_bodies(served: dict[str, Any]) -> dict[str, Any]:
         "/v1/events/trigger/broadcast": broadcast,
         "/trigger": {"anyOf": [record, {"type": "array", "items": record, "maxItems": 100}]},
     }
+    sequenzy_event = _component(document, sequenzy.SequenzyEvent)
+    _component(document, sequenzy.BulkEventsRequest)
+    envelope = document["components"]["schemas"]["FuzzBulkEventsRequest"]
+    envelope["properties"]["events"]["items"] = sequenzy_event  # checked one by one: typed here
+    for path in sequenzy_route.PATHS:
+        bodies[path] = {"$ref": "#/components/schemas/FuzzBulkEventsRequest"}
     for path, schema in bodies.items():
         operation = document["paths"][path]["post"]
         assert "requestBody" not in operation, f"{path} now declares its body: drop it from here"

@@ -47,17 +47,18 @@ _WORKFLOW_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 @router.post(PATHS[0])
 @router.post(PATHS[1])
 def bulk_events() -> Response[dict[str, Any]]:
-    body = parse_json(router.current_event.decoded_body or "", limit=sequenzy.MAX_BODY_BYTES)
     try:
+        body = parse_json(router.current_event.decoded_body or "", limit=sequenzy.MAX_BODY_BYTES)
         request = sequenzy.parse_request(body)
+    except json.JSONDecodeError as error:
+        raise BadRequestError(f"body: not valid JSON ({error.msg} at position {error.pos})") from error
     except SequenzyError as error:
         raise BadRequestError(str(error)) from error
     environment_id: str = router.context["environment_id"]
     headers = limits.take(environment_id, cost=len(request.events))
     now = now_iso()
     parsed = sequenzy.parse_events(request.events)
-    double_opt_in = held_triggers.mode(environment_id) is OptInMode.DOUBLE_OPT_IN
-    subscriber_id, stored, created = _subscriber(environment_id, request, now, double_opt_in)
+    subscriber_id, stored, created = _subscriber(environment_id, request, now)
     pending = (stored.get("optIn") or {}).get("status") == OptInStatus.PENDING
     answers, started, recorded = _events(environment_id, subscriber_id, request.events, parsed, now, pending)
     if created and pending:
@@ -95,9 +96,10 @@ def bulk_events() -> Response[dict[str, Any]]:
 
 
 def _subscriber(
-    environment_id: str, request: BulkEventsRequest, now: str, double_opt_in: bool
+    environment_id: str, request: BulkEventsRequest, now: str
 ) -> tuple[str, dict[str, Any], bool]:
-    """(subscriberId, stored subscriber, created by this request)."""
+    """(subscriberId, stored subscriber, created by this request). The environment's optInMode
+    is read only when the subscriber is new: a known one carries its standing (`optIn`)."""
     email = request.email
     if request.external_id is not None:
         subscriber_id = request.external_id
@@ -119,7 +121,7 @@ def _subscriber(
         merged = base | request.profile()
         if request.custom_attributes:
             merged["data"] = (base.get("data") or {}) | request.custom_attributes
-        if current is None and double_opt_in:
+        if current is None and held_triggers.mode(environment_id) is OptInMode.DOUBLE_OPT_IN:
             merged["optIn"] = {"status": OptInStatus.PENDING.value, "requestedAt": now}
         if merged == current:
             return current
