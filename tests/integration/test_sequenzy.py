@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+from clarion import clock
+
 from tests.integration.conftest import Cloud
 
 PATH = "/api/v1/subscribers/events/bulk"
@@ -126,9 +129,48 @@ def test_a_forged_or_garbled_confirmation_token_is_refused(cloud: Cloud) -> None
         assert (status, answer["success"]) == (expected, False), answer
 
 
+def test_an_expired_confirmation_link_is_refused_and_confirms_nothing(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cloud.api("PATCH", "/v1/environment", {"optInMode": "double_opt_in"})[0] == 200
+    status, answer = events(
+        cloud, {"externalId": "late", "email": "late@example.com", "events": [{"name": "x"}]}
+    )
+    assert status == 200 and answer["optIn"]["status"] == "pending", answer
+    token = parse_qs(urlsplit(confirmation_link(cloud, answer["optIn"]["confirmationTransactionId"])).query)
+    eight_days_on = clock.now_seconds() + 8 * 86_400
+    monkeypatch.setattr(clock, "now_seconds", lambda: eight_days_on)
+
+    status, _, refused = cloud.api("GET", "/v1/opt-in/confirm", key=None, query={"token": token["token"][0]})
+
+    assert (status, refused["error"]) == (400, "token: the confirmation link has expired; ask for a new one")
+    again = events(cloud, {"externalId": "late", "events": [{"name": "x"}]})[1]
+    assert again["optIn"]["status"] == "pending"
+
+
 def confirmation_link(cloud: Cloud, transaction_id: str) -> str:
     cloud.drain()
     status, _, rows = cloud.api("GET", "/v1/messages", query={"transactionId": transaction_id})
     assert status == 200 and rows["data"], rows
     body = rows["data"][0]["content"]["body"]
     return body.split('href="', 1)[1].split('"', 1)[0]
+
+
+def test_a_customised_confirmation_workflow_sends_the_users_own_email(cloud: Cloud) -> None:
+    assert cloud.api("PATCH", "/v1/environment", {"optInMode": "double_opt_in"})[0] == 200
+    assert cloud.api("POST", "/v1/integrations", SES)[0] in (200, 201)
+    own = {"subject": "Bitte bestätigen", "body": '<a href="{{ payload.DOUBLE_OPT_IN_URL }}">Ja</a>'}
+    step = {"stepId": "mine", "type": "email", "content": own}
+    created = cloud.api("POST", "/v1/workflows", {"workflowId": "sequenzy-double-opt-in", "steps": [step]})
+    assert created[0] == 201, created
+
+    status, answer = events(cloud, {"email": "k@example.com", "events": [{"name": "joined"}]})
+    assert status == 200, answer
+
+    link = confirmation_link(cloud, answer["optIn"]["confirmationTransactionId"])
+    assert link.startswith("http://localhost/v1/opt-in/confirm?token="), link
+    cloud.drain()
+    rows = cloud.api(
+        "GET", "/v1/messages", query={"transactionId": answer["optIn"]["confirmationTransactionId"]}
+    )[2]
+    assert rows["data"][0]["content"]["subject"] == "Bitte bestätigen"

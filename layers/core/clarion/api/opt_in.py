@@ -10,9 +10,12 @@ Confirming marks the subscriber confirmed and releases the triggers held for it
 delivers each workflow once. Answers are Sequenzy's: `{success, subscriber: {id, status},
 released}` or `{success: false, error}`.
 
-The confirmation email is the workflow `sequenzy-double-opt-in` (CONFIRMATION_WORKFLOW_ID): made
-on first use with one email step whose body links `{{ payload.DOUBLE_OPT_IN_URL }}`; to customise
-it, `PUT /v1/workflows/sequenzy-double-opt-in` with your own subject and body (any steps)."""
+The confirmation email is the workflow `sequenzy-double-opt-in` (CONFIRMATION_WORKFLOW_ID), run
+with `payload.DOUBLE_OPT_IN_URL`: made on first use with one email step whose body begins
+`{% assign DOUBLE_OPT_IN_URL = payload.DOUBLE_OPT_IN_URL %}` and then links `{{DOUBLE_OPT_IN_URL}}`,
+as Sequenzy's templates do. To customise it, `PUT /v1/workflows/sequenzy-double-opt-in` (or
+create it before the first subscriber) with your own steps and content: write
+`{{ payload.DOUBLE_OPT_IN_URL }}`, or keep the assign line and write `{{DOUBLE_OPT_IN_URL}}`."""
 
 from __future__ import annotations
 
@@ -26,9 +29,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from clarion import clock
 from clarion.api.errors import BadRequestError, NotFoundError, UnauthorizedError
 from clarion.api.sequenzy_triggers import Trigger, start
-from clarion.clock import now_iso, now_seconds
 from clarion.model import StepType, Workflow
 from clarion.model.identifiers import is_environment_id
 from clarion.model.opt_in import OptInStatus
@@ -52,9 +55,10 @@ CONFIRMATION_WORKFLOW = Workflow.model_validate(
                 "content": {
                     "subject": "Please confirm your subscription",
                     "body": (
-                        "<p>Hello {{ subscriber.firstName | default: '' }},</p>"
-                        f'<p>Please confirm your subscription: <a href="{{{{ payload.{URL_VARIABLE} }}}}">'
-                        f"{{{{ payload.{URL_VARIABLE} }}}}</a></p>"
+                        f"{{% assign {URL_VARIABLE} = payload.{URL_VARIABLE} %}}"
+                        "<p>Hello {{ subscriber.firstName | default: 'there' }},</p>"
+                        f'<p>Please confirm your subscription: <a href="{{{{{URL_VARIABLE}}}}}">'
+                        f"{{{{{URL_VARIABLE}}}}}</a></p>"
                     ),
                 },
             }
@@ -79,7 +83,7 @@ def token_for(environment_id: str, subscriber_id: str) -> str:
     secret = next(environments.hmac_secrets(environment_id), None)
     if secret is None:
         raise UnauthorizedError("environment: has no live API key to sign its confirmation links with")
-    claims = {"e": environment_id, "s": subscriber_id, "x": now_seconds() + LINK_LIFETIME_SECONDS}
+    claims = {"e": environment_id, "s": subscriber_id, "x": clock.now_seconds() + LINK_LIFETIME_SECONDS}
     payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
     return f"{payload}.{_signature(secret, payload)}"
 
@@ -109,7 +113,7 @@ def _verified(token: str) -> tuple[str, str]:
         for secret in environments.hmac_secrets(environment_id)
     ):
         raise UnauthorizedError("token: signature does not match")
-    if claims["x"] < now_seconds():
+    if claims["x"] < clock.now_seconds():
         raise BadRequestError("token: the confirmation link has expired; ask for a new one")
     return environment_id, subscriber_id
 
@@ -127,7 +131,7 @@ def ensure_confirmation_workflow(environment_id: str) -> None:
 @router.get(PATH)
 def confirm(token: Annotated[str, Query(min_length=1, max_length=2048)]) -> dict[str, Any]:
     environment_id, subscriber_id = _verified(token)
-    now = now_iso()
+    now = clock.now_iso()
 
     def confirmed(stored: dict[str, Any]) -> dict[str, Any]:
         if (stored.get("optIn") or {}).get("status") == OptInStatus.CONFIRMED:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -145,7 +145,3 @@ def _first_error(error: ValidationError, prefix: str = "") -> str:
     field = ".".join(part for part in (prefix, location) if part) or "body"
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
     return f"{field}: {first.get('msg', 'invalid value')}{more}"
-
-
-def utc_iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
