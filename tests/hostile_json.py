@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from clarion.api import altcraft, suprsend_cancel, suprsend_events
+from clarion.api import altcraft, opt_in, sequenzy, suprsend_cancel, suprsend_events
 from clarion.api.app import app
 
 from tests.strategies import nested
@@ -15,6 +15,7 @@ from tests.strategies import nested
 SUPRSEND_PATH = "/trigger/"
 SUPRSEND_PATHS = {SUPRSEND_PATH, *suprsend_events.PATHS, suprsend_cancel.PATH}  # SuprSend's error shape
 ALTCRAFT_PATHS = set(altcraft.PATHS)  # Altcraft's envelope: {error, error_text, error_debug}
+SEQUENZY_PATHS = {*sequenzy.PATHS, opt_in.PATH}  # Sequenzy's error shape: {success: false, error}
 
 
 def message_of(path: str, answer: Any) -> str:
@@ -23,6 +24,9 @@ def message_of(path: str, answer: Any) -> str:
         return str(answer["error"]["message"])
     if path in ALTCRAFT_PATHS:
         return str(answer.get("error_debug") or answer["error_text"])
+    if path in SEQUENZY_PATHS:
+        assert answer["success"] is False, answer
+        return str(answer["error"])
     return str(answer["message"])
 
 
@@ -97,6 +101,10 @@ def assert_refused(path: str, status: int, answer: Any, expected: int, field: st
     if path in SUPRSEND_PATHS:
         assert answer["status"] == "fail", answer
         assert says in answer["error"]["message"] and answer["error"]["message"].startswith(f"{field}: ")
+        return
+    if path in SEQUENZY_PATHS:
+        assert answer["success"] is False and set(answer) == {"success", "error"}, answer
+        assert says in answer["error"] and answer["error"].startswith(f"{field}: "), answer
         return
     assert answer.get("statusCode") == expected and answer["path"] == path, (path, answer)
     assert answer["message"].startswith(f"{field}: ") and says in answer["message"], answer

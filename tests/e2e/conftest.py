@@ -111,3 +111,25 @@ def curl_line(banner: str) -> list[str]:
 
     text = banner.split("try:", 1)[1].split("Ctrl-C", 1)[0]
     return shlex.split(re.sub(r"\\\n", " ", text))
+
+
+@dataclass
+class SequenzyClient:
+    """A Sequenzy client's view of Clarion: its own environment, `Authorization: Bearer <key>`."""
+
+    stack: RunningStack
+    key: str
+
+    def call(self, method: str, path: str, **kwargs: object) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.key}", **kwargs.pop("headers", {})}  # type: ignore[dict-item]
+        return requests.request(method, self.stack.url + path, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def sequenzy(stack: RunningStack) -> SequenzyClient:
+    """A fresh environment per test (its settings, such as optInMode, are the test's own)."""
+    import uuid
+
+    from tests.e2e.test_suprsend_node_sdk import new_environment
+
+    return SequenzyClient(stack, new_environment(stack, f"sequenzy-{uuid.uuid4().hex[:12]}"))

@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from clarion.api import (
+    activity,
     altcraft,
     environment,
     events,
@@ -24,6 +25,8 @@ from clarion.api import (
     inbox_preferences,
     integrations,
     messages,
+    opt_in,
+    sequenzy,
     status,
     subscribers,
     suprsend,
@@ -38,6 +41,7 @@ from clarion.api.body import declares_json, max_bytes, max_stored_bytes, parse_j
 from clarion.api.errors import ApiError, BadRequestError, field_errors
 from clarion.api.openapi import DocumentedResolver
 from clarion.clock import now_iso
+from clarion.dialects import sequenzy as sequenzy_dialect
 from clarion.dialects import suprsend as suprsend_dialect
 
 
@@ -50,8 +54,9 @@ def _strict_json(text: str) -> Any:
 app = DocumentedResolver(enable_validation=True, json_body_deserializer=_strict_json)  # api.openapi
 app.enable_swagger(path="/swagger", title="Clarion", description="Notification trigger engine")
 
-_PUBLIC_PATHS = ("/v1/health", "/swagger")
+_PUBLIC_PATHS = ("/v1/health", "/swagger", opt_in.PATH)  # the opt-in link carries its own signature
 _SUPRSEND_PATHS = (suprsend.PATH, *suprsend_events.PATHS, suprsend_cancel.PATH)  # SuprSend's error shape
+_SEQUENZY_PATHS = (*sequenzy.PATHS, opt_in.PATH)  # Sequenzy's error shape
 _METHODS_WITH_BODIES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -132,6 +137,9 @@ for router in (
     inbox.router,
     inbox_changes.router,
     inbox_preferences.router,
+    sequenzy.router,
+    opt_in.router,
+    activity.router,
 ):
     app.include_router(router)
 
@@ -142,6 +150,8 @@ def _error(error: ApiError) -> Response[dict[str, Any]]:
     body: dict[str, Any]
     if app.current_event.path.rstrip("/") in _SUPRSEND_PATHS:
         body = suprsend_dialect.failure(error.message, error.error_type)
+    elif app.current_event.path.rstrip("/") in _SEQUENZY_PATHS:
+        body = sequenzy_dialect.failure(error.message)
     else:
         body = {
             "statusCode": error.status_code,

@@ -12,7 +12,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from clarion.api.errors import NotFoundError
-from clarion.store import environment_settings, environments, items, profile_match
+from clarion.model.opt_in import OptInMode
+from clarion.store import environment_settings, environments, items, opt_in, profile_match
 
 router = APIGatewayRouter()
 
@@ -54,6 +55,11 @@ class EnvironmentSettingsPatch(BaseModel):
         max_length=profile_match.MAX_MATCH_FIELDS,
         description="subscriber `data` fields Altcraft's matching may use (indexed; email and phone always are)",
     )
+    opt_in_mode: OptInMode | None = Field(
+        default=None,
+        alias="optInMode",
+        description="double_opt_in: Sequenzy's new subscribers confirm by email",
+    )
 
 
 def _not_found(environment_id: str) -> NotFoundError:
@@ -80,6 +86,7 @@ def _view(environment_id: str) -> dict[str, Any]:
         },
         "limits": {"perSecond": limit.per_second, "burst": limit.burst},
         "matchFields": list(environment_settings.match_fields(environment_id, item)),
+        "optInMode": items.string(item, "optInMode") or OptInMode.DEFAULT.value,
     }
 
 
@@ -103,6 +110,11 @@ def update_environment(changes: EnvironmentSettingsPatch) -> dict[str, Any]:
             raise _not_found(environment_id) from error
     if changes.match_fields is not None:
         _set_match_fields(environment_id, changes.match_fields)
+    if changes.opt_in_mode is not None:
+        try:
+            opt_in.set_mode(environment_id, changes.opt_in_mode)
+        except environments.EnvironmentNotFoundError as error:
+            raise _not_found(environment_id) from error
     return {"data": _view(environment_id)}
 
 

@@ -52,7 +52,7 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     },
 }
 API_KEY_SECURITY: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}, {"SuprSendHmac": []}]
-PUBLIC = ("/v1/health", "/v1/inbox/session")
+PUBLIC = ("/v1/health", "/v1/inbox/session", "/v1/opt-in/confirm")  # the opt-in link is signed itself
 INBOX = "/v1/inbox/"
 ALTCRAFT = "/api/v1.1/"
 ERRORS = {  # status -> (when, an example message)
@@ -80,6 +80,7 @@ NO_CONTENT = {
         for action in ("read", "archive", "read-archive", "seen", "delete")
     ),
 }
+SEQUENZY_PATHS = ("/api/v1/subscribers/events/bulk", "/v1/subscribers/events/bulk", "/v1/opt-in/confirm")
 SUPRSEND_PATHS = ("/trigger", "/event", "/v2/event", "/v2/bulk/event", "/v1/workflow_run/cancel")
 
 
@@ -114,9 +115,10 @@ def _bodies() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]]:
     from clarion.api import altcraft as altcraft_route
     from clarion.api import openapi_examples as examples
     from clarion.api import openapi_models as answers
+    from clarion.api import sequenzy as sequenzy_route
     from clarion.api import suprsend as suprsend_route
     from clarion.api import suprsend_cancel, suprsend_events
-    from clarion.dialects import altcraft, novu, suprsend
+    from clarion.dialects import altcraft, novu, sequenzy, suprsend
     from clarion.dialects import suprsend_events as suprsend_items
 
     refs, definitions = _schemas(
@@ -137,6 +139,9 @@ def _bodies() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]]:
         answers.CancelledResponse,
         altcraft.StartBatch,
         answers.AltcraftAnswer,
+        sequenzy.BulkEventsRequest,
+        sequenzy.SequenzyEvent,
+        answers.SequenzyAnswer,
     )
     broadcast = copy.deepcopy(definitions["NovuTriggerEvent"])
     broadcast["properties"].pop("to")
@@ -225,6 +230,15 @@ def _bodies() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]]:
         ),
         "responses": {"200": _json(altcraft_answer, examples.ALTCRAFT_TASK, "The task id (a bulk id).")},
     }
+    sequenzy_body = definitions["BulkEventsRequest"]
+    sequenzy_body["properties"]["events"]["items"] = refs[sequenzy.SequenzyEvent]  # each read on its own
+    for path in sequenzy_route.PATHS:
+        operations[("post", path)] = {
+            "requestBody": _json(refs[sequenzy.BulkEventsRequest], examples.SEQUENZY_EVENTS),
+            "responses": {
+                "200": _json(refs[answers.SequenzyAnswer], examples.SEQUENZY_ANSWER, "Each event's outcome.")
+            },
+        }
     return operations, definitions
 
 
@@ -234,10 +248,13 @@ def _errors(path: str) -> dict[str, dict[str, Any]]:
 
     shape = "SuprSendFailure" if path in SUPRSEND_PATHS else "ErrorBody"
     shape = "AltcraftAnswer" if path.startswith(ALTCRAFT) else shape
+    shape = "SequenzyFailure" if path in SEQUENZY_PATHS else shape
     answers_by_code: dict[str, dict[str, Any]] = {}
     for code, (text, message) in ERRORS.items():
         if shape == "SuprSendFailure":
             example = examples.suprsend_failure(message)
+        elif shape == "SequenzyFailure":
+            example = examples.sequenzy_failure(message)
         elif shape == "AltcraftAnswer":
             example = examples.altcraft_failure(code, message)
         else:
@@ -260,7 +277,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     from clarion.api import openapi_models as answers
 
     operations, definitions = _bodies()
-    _, error_definitions = _schemas(answers.ErrorBody, answers.SuprSendFailure)
+    _, error_definitions = _schemas(answers.ErrorBody, answers.SuprSendFailure, answers.SequenzyFailure)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name, definition in {**definitions, **error_definitions}.items():
         if name in schemas and schemas[name] != definition:
@@ -286,4 +303,6 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
                 operation["security"] = [{"InboxSession": []}]
             elif path.startswith(ALTCRAFT):  # Altcraft's `token` in the body, or Bearer
                 operation["security"] = [{"Bearer": []}, {}]
+            elif path in SEQUENZY_PATHS[:2]:
+                operation["security"] = [{"Bearer": []}]
     return document

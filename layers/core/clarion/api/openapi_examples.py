@@ -170,3 +170,21 @@ ALTCRAFT_TASK: dict[str, Any] = {
 
 def altcraft_failure(code: int, message: str) -> dict[str, Any]:
     return {"error": code, "error_text": message}
+
+
+SEQUENZY_EVENTS: dict[str, Any] = {
+    "email": "ada@example.com",
+    "externalId": "ada",
+    "firstName": "Ada",
+    "customAttributes": {"plan": "pro"},
+    "events": [{"name": "welcome", "properties": {"order": "A-1"}, "eventId": "evt-1"}],
+}
+SEQUENZY_ANSWER: dict[str, Any] = {
+    "success": True,
+    "subscriber": {"id": "ada", "email": "ada@example.com", "externalId": "ada", "created": True},
+    "events": [{"id": "evt-1", "name": "welcome", "definitionCreated": True}],
+}
+
+
+def sequenzy_failure(message: str) -> dict[str, Any]:
+    return {"success": False, "error": message}

@@ -213,3 +213,40 @@ class AltcraftAnswer(BaseModel):
     error_text: str
     error_debug: str | None = None
     result: list[AltcraftRecordAnswer] | AltcraftTask | None = None
+
+
+# --- Sequenzy -----------------------------------------------------------------------------------
+
+
+class SequenzyFailure(BaseModel):
+    """Sequenzy's error body (its routes only)."""
+
+    success: Literal[False]
+    error: str
+
+
+class SequenzySubscriber(BaseModel):
+    id: SubscriberId
+    email: str | None = None
+    externalId: str | None = None
+    created: bool
+
+
+class SequenzyEventAnswer(BaseModel):
+    id: str
+    name: str
+    definitionCreated: bool
+    duplicate: bool | None = None
+    workflows: list[dict[str, Any]] | None = None
+    success: bool | None = None
+    error: str | None = None
+
+
+class SequenzyAnswer(BaseModel):
+    """`success` is false when some event failed: the others still ran (see each event)."""
+
+    success: bool
+    error: str | None = None
+    subscriber: SequenzySubscriber
+    events: list[SequenzyEventAnswer]
+    optIn: dict[str, Any] | None = None

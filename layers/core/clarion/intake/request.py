@@ -72,11 +72,13 @@ def accept_request(
     key_lifetime_seconds: int | None = None,
     profile_edits: Sequence[ProfileEdit] = (),
 ) -> Accepted:
-    """Accept one request. `cost` (default: one token per raw record) is taken from the
+    """Accept one request. `cost` (default: one token per raw record; 0 when the route took the
+    tokens itself) is taken from the
     environment's rate limit first (429, or 422 for a bulk larger than the burst); payloads are
     only measured when the body (`body_bytes`) could hold one over the limit. A caller's own
     transactionId stays claimed as long as the bulk's status, or `key_lifetime_seconds`."""
-    headers = limits.take(environment_id, cost=len(raw_items) if cost is None else cost)
+    cost = len(raw_items) if cost is None else cost
+    headers = limits.take(environment_id, cost=cost) if cost else {}  # 0: spent by the route already
     if payload_limit is not None and body_bytes > payload_limit.max_bytes:
         payload_limit.check(raw_items)
     created_at = now_iso()

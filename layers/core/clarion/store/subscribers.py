@@ -120,6 +120,26 @@ def update(
     return _mutate(client or aws.dynamodb(), environment_id, subscriber_id, guarded)
 
 
+def upsert_with(
+    environment_id: str,
+    subscriber_id: str,
+    change: Callable[[dict[str, Any] | None], dict[str, Any]],
+    client: DynamoDBClient | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Create or change the subscriber with `change(stored or None)` (retried if another writer
+    got in between; no write when it returns the stored doc as it was). Returns (stored, created)."""
+    created = False
+
+    def tracked(current: dict[str, Any] | None) -> dict[str, Any]:
+        nonlocal created
+        created = current is None
+        return change(current)
+
+    stored = _mutate(client or aws.dynamodb(), environment_id, subscriber_id, tracked)
+    assert stored is not None
+    return stored, created
+
+
 def upsert_many(
     environment_id: str,
     subscribers: list[SubscriberCreate],
@@ -247,9 +267,10 @@ def _mutate(
     table = settings().table_name
     for _ in range(_ATTEMPTS):
         raw = _read(client, environment_id, subscriber_id)
-        new = change(items.doc(raw) if raw else None)
-        if new is None:
-            return None
+        current = items.doc(raw) if raw else None
+        new = change(current)
+        if new is None or (new == current and "gsi1pk" in (raw or {})):
+            return new
         condition: dict[str, Any] = (
             {
                 "ConditionExpression": "#doc = :old",
