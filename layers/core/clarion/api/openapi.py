@@ -21,36 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
+from clarion.api.openapi_security import SECURITY_SCHEMES
+
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
     from pydantic import BaseModel
 
 REF = "#/components/schemas/{model}"
 SERVERS = [{"url": ".", "description": "where this document is served from (its base path)"}]
-SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
-    "ApiKey": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "Authorization",
-        "description": "Novu's scheme: enter `ApiKey <key>` (the local stack's key: `ApiKey clarion-dev-key`).",
-    },
-    "Bearer": {"type": "http", "scheme": "bearer", "description": "The API key as a bearer token."},
-    "SuprSendHmac": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "Authorization",
-        "description": (
-            "SuprSend's signature: `<workspace key>:<base64 HMAC-SHA256(secret, method, MD5 of the body,"
-            " Content-Type, Date, path)>` with a `Date` header within five minutes; the workspace key is"
-            " the environment id, the secret its API key. Made by SuprSend's SDKs."
-        ),
-    },
-    "InboxSession": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "The short-lived token `POST /v1/inbox/session` answers (Novu's Inbox).",
-    },
-}
 API_KEY_SECURITY: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}, {"SuprSendHmac": []}]
 PUBLIC = ("/v1/health", "/v1/inbox/session", "/v1/opt-in/confirm")  # the opt-in link is signed itself
 INBOX = "/v1/inbox/"
@@ -113,12 +91,11 @@ def _bodies() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]]:
     """(method, path) -> what the document says of the operation; and the components it uses.
     Imported here: the document is built when it is read, not on every cold start."""
     from clarion.api import altcraft as altcraft_route
-    from clarion.api import openapi_examples as examples
     from clarion.api import openapi_models as answers
     from clarion.api import sequenzy as sequenzy_route
     from clarion.api import suprsend as suprsend_route
     from clarion.api import suprsend_cancel, suprsend_events
-    from clarion.dialects import altcraft, novu, sequenzy, suprsend
+    from clarion.dialects import altcraft, examples, novu, sequenzy, suprsend
     from clarion.dialects import suprsend_events as suprsend_items
 
     refs, definitions = _schemas(
@@ -244,7 +221,7 @@ def _bodies() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]]:
 
 def _errors(path: str) -> dict[str, dict[str, Any]]:
     """The error answers of a route, in its dialect's shape (api.app's exception handlers)."""
-    from clarion.api import openapi_examples as examples
+    from clarion.dialects import examples
 
     shape = "SuprSendFailure" if path in SUPRSEND_PATHS else "ErrorBody"
     shape = "AltcraftAnswer" if path.startswith(ALTCRAFT) else shape

@@ -151,7 +151,7 @@ def list_workflows() -> dict[str, Any]:
 @router.get("/v1/workflows/<workflow_id>")
 def get_workflow(workflow_id: str) -> dict[str, Any]:
     workflow_id = path_id(workflow_id, "workflowId")
-    workflow = workflows.get(router.context["environment_id"], workflow_id)
+    workflow = workflows.get(router.context["environment_id"], workflow_id, fresh=True)  # as stored now
     if workflow is None:
         raise NotFoundError(f"workflowId: workflow '{workflow_id}' not found")
     return {"data": workflow.to_api()}

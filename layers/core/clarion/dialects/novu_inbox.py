@@ -9,11 +9,13 @@ The in-app step's rendered content maps onto the notification: `subject`, `body`
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from clarion.model.inbox import Row
 
 SEVERITY_NONE = "none"
 Severity = Literal["high", "medium", "low", "none"]
@@ -124,22 +126,6 @@ class WorkflowInfo:
             "tags": list(self.tags),
             "severity": SEVERITY_NONE,
         }
-
-
-@dataclass(frozen=True)
-class Row:
-    """A stored in-app message with its Inbox state (store.inbox)."""
-
-    id: str
-    message: dict[str, Any]
-    read_at: str | None = None
-    seen_at: str | None = None
-    archived_at: str | None = None
-    snoozed_until: str | None = None
-    completed: dict[str, bool] = field(default_factory=dict)  # "primary"/"secondary" -> done
-    is_read: bool = False
-    is_seen: bool = False
-    is_archived: bool = False
 
 
 def _redirect(value: Any) -> dict[str, Any] | None:

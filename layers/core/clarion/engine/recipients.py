@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from clarion.clock import now_iso
-from clarion.dialects.suprsend_identities import with_stored_identities
 from clarion.engine.parts import Parts
 from clarion.model import Continuation, SubscriberProfile, TopicRef, TriggerRecord
 from clarion.model.trigger import AllSubscribers, Recipient
@@ -81,10 +80,9 @@ def resolve(record: TriggerRecord, profiles: list[SubscriberProfile], known: Kno
 
 def subscriber_document(profile: SubscriberProfile, known: Known) -> dict[str, Any]:
     """The subscriber a step runs for: the stored one, or the trigger's inline fields for one
-    never stored (transient). Identities an older document keeps under a dialect's own keys
-    are read into the internal shape by that dialect's adapter."""
-    stored = known.get(profile.subscriber_id)
-    return with_stored_identities(stored) if stored else _transient(profile)
+    never stored (transient). Identities are in the internal shape: each adapter maps its
+    dialect's on the way in."""
+    return known.get(profile.subscriber_id) or _transient(profile)
 
 
 def actor_document(record: TriggerRecord, known: Known) -> dict[str, Any]:

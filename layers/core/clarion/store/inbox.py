@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from clarion import aws
 from clarion.config import settings
-from clarion.dialects.novu_inbox import Row
+from clarion.model.inbox import Row
 from clarion.store import items, keys, messages
 
 if TYPE_CHECKING:

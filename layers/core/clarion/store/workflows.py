@@ -13,7 +13,7 @@ from clarion.store import batches, items, keys
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_cache: dict[tuple[str, str], tuple[float, Workflow | None]] = {}
+_cache: dict[tuple[str, str], tuple[float, Workflow]] = {}
 _trigger_ids: dict[tuple[str, int], str] = {}
 
 
@@ -30,15 +30,17 @@ class WorkflowChangedError(Exception):
 
 
 def get_many(
-    environment_id: str, workflow_ids: set[str], client: DynamoDBClient | None = None
+    environment_id: str, workflow_ids: set[str], client: DynamoDBClient | None = None, *, fresh: bool = False
 ) -> dict[str, Workflow | None]:
-    """Workflows by id in one BatchGetItem (per 100 ids), fresh ones served from the cache."""
+    """Workflows by id in one BatchGetItem (per 100 ids), found ones served from the cache for
+    `workflow_cache_seconds` unless `fresh`. A workflow not found is never cached: one created
+    in another container is found by the next trigger."""
     now = time.monotonic()
     found: dict[str, Workflow | None] = {}
     missing: list[str] = []
     for workflow_id in workflow_ids:
         cached = _cache.get((environment_id, workflow_id))
-        if cached and cached[0] > now:
+        if cached and cached[0] > now and not fresh:
             found[workflow_id] = cached[1]
         else:
             missing.append(workflow_id)
@@ -50,13 +52,16 @@ def get_many(
             found[workflow.workflow_id] = workflow
         expires = now + settings().workflow_cache_seconds
         for workflow_id in missing:
-            found.setdefault(workflow_id, None)
-            _cache[(environment_id, workflow_id)] = (expires, found[workflow_id])
+            stored = found.setdefault(workflow_id, None)
+            if stored is not None:
+                _cache[(environment_id, workflow_id)] = (expires, stored)
     return found
 
 
-def get(environment_id: str, workflow_id: str, client: DynamoDBClient | None = None) -> Workflow | None:
-    return get_many(environment_id, {workflow_id}, client)[workflow_id]
+def get(
+    environment_id: str, workflow_id: str, client: DynamoDBClient | None = None, *, fresh: bool = False
+) -> Workflow | None:
+    return get_many(environment_id, {workflow_id}, client, fresh=fresh)[workflow_id]
 
 
 def by_trigger_id(

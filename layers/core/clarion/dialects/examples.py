@@ -1,6 +1,6 @@
-"""The OpenAPI document's examples. Each request example runs as it is on the local stack (the
-seeded `welcome` workflow), and each validates against its schema in the document
-(tests/integration/test_openapi_document.py); the answers are ones the routes give."""
+"""Examples of every dialect's requests and answers as the OpenAPI document shows them (api.openapi):
+each validates against its schema in the document (tests/integration/test_openapi_document.py),
+and the answers are ones the routes give."""
 
 from __future__ import annotations
 
