@@ -174,3 +174,17 @@ def test_a_customised_confirmation_workflow_sends_the_users_own_email(cloud: Clo
         "GET", "/v1/messages", query={"transactionId": answer["optIn"]["confirmationTransactionId"]}
     )[2]
     assert rows["data"][0]["content"]["subject"] == "Bitte bestätigen"
+
+
+def test_a_subscriber_another_route_stored_is_found_by_its_email(cloud: Cloud) -> None:
+    status, _, created = cloud.api(
+        "POST", "/v1/subscribers", {"subscriberId": "ada-1", "email": "ada@example.org"}
+    )
+    assert status == 201, created
+    status, answer = events(cloud, {"email": "Ada@Example.org", "events": [{"name": "signed_up"}]})
+    assert status == 200, answer
+    assert answer["subscriber"]["id"] == "ada-1" and answer["subscriber"]["created"] is False
+    status, again = events(cloud, {"email": "ada@example.org", "events": [{"name": "viewed"}]})
+    assert again["subscriber"]["id"] == "ada-1"
+    status, _, activity = cloud.api("GET", "/v1/subscribers/ada-1/events")
+    assert [e["name"] for e in activity["data"]] == ["viewed", "signed_up"]

@@ -35,8 +35,16 @@ from clarion.dialects.sequenzy import BulkEventsRequest, SequenzyError, Sequenzy
 from clarion.model import RecordOutcome
 from clarion.model.opt_in import OptInMode, OptInStatus
 from clarion.model.refusal import RefusalType
-from clarion.store import event_definitions, subscriber_emails, subscriber_events, subscribers, workflows
+from clarion.store import (
+    event_definitions,
+    profile_match,
+    subscriber_emails,
+    subscriber_events,
+    subscribers,
+    workflows,
+)
 from clarion.store import opt_in as held_triggers
+from clarion.store.profile_match import MatchBy
 
 router = APIGatewayRouter()
 PATHS = ("/api/v1/subscribers/events/bulk", "/v1/subscribers/events/bulk")
@@ -105,7 +113,7 @@ def _subscriber(
         subscriber_id = request.external_id
     else:
         assert email is not None  # parse_request: one of the two
-        subscriber_id = subscriber_emails.owner(environment_id, email) or ""
+        subscriber_id = subscriber_emails.owner(environment_id, email) or _indexed(environment_id, email)
     if email is not None and request.external_id is not None:
         if other := subscriber_emails.claim(environment_id, email, subscriber_id):
             raise ConflictError(f"email: '{email}' belongs to another subscriber ('{other}')")
@@ -135,6 +143,16 @@ def _subscriber(
         if email is not None and sequenzy.normalized_email(old) != sequenzy.normalized_email(email):
             subscriber_emails.release(environment_id, old, subscriber_id)
     return subscriber_id, stored, created
+
+
+def _indexed(environment_id: str, email: str) -> str:
+    """The subscriber another route stored with this email (the email index every subscriber
+    write keeps, store.profile_match), now claimed for Sequenzy's lookups; or ""."""
+    found = profile_match.find(environment_id, MatchBy.EMAIL, [email])
+    subscriber_id = next((s["subscriberId"] for s in found.values()), "")
+    if subscriber_id:
+        subscriber_emails.claim(environment_id, email, subscriber_id)
+    return subscriber_id
 
 
 def _events(
