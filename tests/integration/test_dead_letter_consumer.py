@@ -98,7 +98,7 @@ def test_a_worker_killed_on_every_attempt_of_one_record_leaves_a_final_bulk_with
     assert view["counts"] == {"completed": 9, "failed": 1}
     failed = cloud.api("GET", headers["Location"] + "/records", query={"status": "failed"})[2]["data"]
     assert [(r["index"], r["transactionId"]) for r in failed] == [(4, "doomed")]
-    assert "dead-lettered" in failed[0]["error"] and "5 attempts" in failed[0]["error"]
+    assert failed[0]["error"].startswith("dead_lettered: ") and "5 attempts" in failed[0]["error"]
     # Nothing is sent twice: the doomed record's first step reached its subscriber once, in five attempts.
     assert feed(cloud, "sub-4") == ["First"]
     for i in (0, 1, 2, 3, 5, 6, 7, 8, 9):

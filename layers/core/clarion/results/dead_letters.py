@@ -33,8 +33,8 @@ def dead_lettered(record: TriggerRecord) -> RecordOutcome:
     return RecordOutcome.of(
         record,
         RecordStatus.FAILED,
-        f"the worker did not finish the record in {attempts} attempts (it failed, crashed or timed "
-        "out each time); it was dead-lettered and is not retried",
+        f"{DEAD_LETTERED}: the worker did not finish the record in {attempts} attempts (it failed, "
+        "crashed or timed out each time); it is not retried",
         DEAD_LETTERED,
     )
 
