@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from clarion_cli.template import Template
 
 from tests.conftest import ROOT
 from tests.e2e.conftest import RunningStack, start_stack, stop_stack
@@ -30,9 +31,7 @@ def killing_template(tmp: Path) -> Path:
     """template.yaml as it is, but for the WorkerFunction's code (the deployed handler in a
     runtime that dies on the doomed record), a batch of one record per invocation (so that only
     the doomed record shares its runtime's fate) and a short visibility timeout."""
-    from clarion_cli.template import _CfnLoader
-
-    doc: dict[str, Any] = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506
+    doc = Template(ROOT / "template.yaml").doc  # intrinsic functions in their long form
     for resource in doc["Resources"].values():
         for uri in ("CodeUri", "ContentUri"):
             if uri in resource.get("Properties", {}):

@@ -24,3 +24,8 @@ def milliseconds_since(iso: str) -> float:
     """Milliseconds from an instant written by now_iso until now (never negative)."""
     then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     return max(0.0, (datetime.now(UTC) - then).total_seconds() * 1000)
+
+
+def epoch_seconds(iso: str) -> float:
+    """Epoch seconds of an instant written by now_iso."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

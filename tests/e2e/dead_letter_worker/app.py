@@ -11,7 +11,9 @@ from typing import Any
 
 from clarion.engine import run as engine_run
 
-_spec = importlib.util.spec_from_file_location("deployed_worker_app", os.environ["DEAD_LETTER_TEST_WORKER_APP"])
+_spec = importlib.util.spec_from_file_location(
+    "deployed_worker_app", os.environ["DEAD_LETTER_TEST_WORKER_APP"]
+)
 assert _spec and _spec.loader
 _deployed = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_deployed)
