@@ -146,3 +146,34 @@ def test_dead_parts_and_unreadable_dead_letters_report_nothing_and_are_not_retri
         cloud.sqs.send_message(QueueUrl=dlq, MessageBody=body)
     assert cloud.deliver("DeadLetterFunction") == 2
     assert cloud.receive("TriggerDLQ") == [] and cloud.receive("ResultsQueue") == []
+
+
+def test_records_sharing_a_killed_batch_are_dead_lettered_with_it_and_the_bulk_still_ends(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash fails its whole invocation, as on Lambda: with the template's BatchSize every record
+    received with the doomed one is retried with it and dead-lettered with it (those that ran
+    before the crash delivered once, never again). The bulk still reaches a final status and each
+    record is counted once; which records shared the batch is SQS's choice, not ours."""
+    assert cloud.api("POST", "/v1/workflows", WORKFLOW)[0] == 201
+    kill_the_worker_on_second_step_of(cloud, monkeypatch, "doomed")
+    events = [{"name": "two-notes", "to": f"sub-{i}", "transactionId": f"tx-{i}"} for i in range(10)]
+    events[4]["transactionId"] = "doomed"
+    status, headers, _ = cloud.trigger_bulk(*events)
+    assert status == 201
+    batch_size = cloud.functions["WorkerFunction"].sqs_sources[0].batch_size
+    assert batch_size == 10
+    while worker_attempt(cloud, batch_size):
+        cloud.deliver("ResultsFunction")
+    assert cloud.deliver("DeadLetterFunction") == 10
+    cloud.deliver("ResultsFunction")
+
+    view = cloud.api("GET", headers["Location"])[2]["data"]
+    assert view["status"] == "partially_failed"
+    assert view["counts"] == {"failed": 10}
+    # Records 0-3 ran to the end before the crash, on the first attempt only.
+    for i in range(4):
+        assert sorted(feed(cloud, f"sub-{i}")) == ["First", "Second"]
+    assert feed(cloud, "sub-4") == ["First"]
+    for i in range(5, 10):
+        assert feed(cloud, f"sub-{i}") == []
