@@ -45,7 +45,7 @@ class RunningStack:
         )
 
 
-def start_stack(tmp: Path) -> RunningStack:
+def start_stack(tmp: Path, template: Path = ROOT / "template.yaml") -> RunningStack:
     port, emulator_port = free_port(), free_port()
     log = tmp / "stack.log"
     environment = {**os.environ, "CLARION_API_KEY": API_KEY, "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}
@@ -59,7 +59,7 @@ def start_stack(tmp: Path) -> RunningStack:
             "clarion_cli",
             "dev",
             "--template",
-            str(ROOT / "template.yaml"),
+            str(template),
             "--port",
             str(port),
             "--emulator-port",

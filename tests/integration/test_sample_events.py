@@ -13,7 +13,12 @@ from clarion_cli.emulator import free_port
 
 from tests.conftest import ROOT
 
-FUNCTION_BY_PREFIX = {"api_": "ApiFunction", "worker_": "WorkerFunction", "results_": "ResultsFunction"}
+FUNCTION_BY_PREFIX = {
+    "api_": "ApiFunction",
+    "worker_": "WorkerFunction",
+    "results_": "ResultsFunction",
+    "dead_letter_": "DeadLetterFunction",
+}
 SAMPLES = sorted((ROOT / "events").glob("*.json"))
 
 

@@ -5,7 +5,7 @@ from clarion_cli.template import Template
 
 def test_globals_merge_into_functions_and_intrinsics_resolve(template: Template) -> None:
     functions = template.functions()
-    assert set(functions) == {"ApiFunction", "WorkerFunction", "ResultsFunction"}
+    assert set(functions) == {"ApiFunction", "WorkerFunction", "ResultsFunction", "DeadLetterFunction"}
     worker = functions["WorkerFunction"]
     assert worker.environment["CLARION_TABLE_NAME"] == "clarion-ClarionTable"  # from Globals, !Ref resolved
     assert worker.environment["CLARION_RESULTS_QUEUE_URL"].endswith("/123456789012/clarion-ResultsQueue")
@@ -31,4 +31,7 @@ def test_queue_visibility_is_six_times_the_consumer_timeout(template: Template) 
         for source in function.sqs_sources:
             queue = template.resources[source.queue]["Properties"]
             assert queue["VisibilityTimeout"] >= 6 * function.timeout
+            if source.queue == "TriggerDLQ":  # the last stop: what its consumer cannot report waits there
+                assert "RedrivePolicy" not in queue
+                continue
             assert queue["RedrivePolicy"]["maxReceiveCount"] == 5

@@ -77,3 +77,8 @@ def controlled(at: float | None = None) -> Iterator[ControlledClock]:
         yield _controlled
     finally:
         _controlled = previous
+
+
+def epoch_seconds(iso: str) -> float:
+    """Epoch seconds of an instant written by now_iso."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

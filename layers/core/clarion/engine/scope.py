@@ -26,13 +26,10 @@ class StepContext:
     actor: dict[str, Any]
     tenant: dict[str, Any]
     step: dict[str, Any] | None = None  # what an earlier step hands on (`step.digest`)
-    _integrations: dict[str, dict[str, Any]] | None = None
     _policy: OutboundPolicy | None = None
 
     def integration(self, channel: str) -> dict[str, Any] | None:
-        if self._integrations is None:
-            self._integrations = integrations.all_active(self.record.environment_id)
-        return self._integrations.get(channel)
+        return integrations.for_record(self.record.environment_id, channel, self.record.accepted_at)
 
     def policy(self) -> OutboundPolicy:
         if self._policy is None:

@@ -7,9 +7,11 @@ worker reads every active provider with one Query, credentials included."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clarion import aws
+from clarion.clock import epoch_seconds
+from clarion.clock import now as clock_now
 from clarion.config import settings
 from clarion.store import items, keys
 
@@ -62,7 +64,7 @@ def create(
         client.transact_write_items(TransactItems=writes)
     except client.exceptions.TransactionCanceledException as error:
         raise IntegrationExistsError(identifier) from error
-    _active_cache.pop(environment_id, None)
+    _active_cache.pop(environment_id, None)  # this container's; others see it by `for_record`
     return stored | {"active": bool(integration.get("active"))}
 
 
@@ -89,20 +91,50 @@ def active_for(
     return items.doc(raw) | {"active": True} if raw else None
 
 
-_active_cache: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
+class _Cached(NamedTuple):
+    expires: float  # time.monotonic()
+    fetched_at: float  # epoch seconds the Query started: what it found existed by then
+    active: dict[str, dict[str, Any]]
 
 
-def all_active(environment_id: str, client: DynamoDBClient | None = None) -> dict[str, dict[str, Any]]:
-    """Every channel's active integration, by channel, credentials included: one Query, cached
-    per container as workflows are (a change reaches running workers within the cache time)."""
+_active_cache: dict[str, _Cached] = {}
+# Records are stamped by the API's clock and the cache by the worker's: a margin for their skew.
+_CLOCK_SKEW_SECONDS = 1.0
+
+
+def all_active(
+    environment_id: str, client: DynamoDBClient | None = None, *, refresh: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Every channel's active integration, by channel, credentials included: one (consistent)
+    Query, cached per container as workflows are; `refresh` skips the cache."""
     now = time.monotonic()
     cached = _active_cache.get(environment_id)
-    if cached and cached[0] > now:
-        return cached[1]
+    if cached and cached.expires > now and not refresh:
+        return cached.active
+    fetched_at = clock_now()
     found = _partition(client or aws.dynamodb(), environment_id, _ACTIVE)
     active = {raw["sk"]["S"].removeprefix(_ACTIVE): items.doc(raw) | {"active": True} for raw in found}
-    _active_cache[environment_id] = (now + settings().workflow_cache_seconds, active)
+    _active_cache[environment_id] = _Cached(now + settings().workflow_cache_seconds, fetched_at, active)
     return active
+
+
+def for_record(
+    environment_id: str, channel: str, accepted_at: str, client: DynamoDBClient | None = None
+) -> dict[str, Any] | None:
+    """The channel's active integration as a record accepted at `accepted_at` must see it.
+
+    From the cache when it has the channel (no AWS call), or when it was filled after the record
+    was accepted (the channel had none then). Otherwise the integration may have been made
+    between, by another container's API: the cache is filled again at once, so an integration
+    made just before a trigger is used by it. A channel without an integration costs at most one
+    Query per batch of records accepted after the last one; a replaced active integration still
+    reaches a warm worker within the cache time."""
+    active = all_active(environment_id, client)
+    if channel in active:
+        return active[channel]
+    if _active_cache[environment_id].fetched_at - _CLOCK_SKEW_SECONDS > epoch_seconds(accepted_at):
+        return None
+    return all_active(environment_id, client, refresh=True).get(channel)
 
 
 def forget_cached_integrations() -> None:
@@ -115,6 +147,7 @@ def _partition(client: DynamoDBClient, environment_id: str, prefix: str | None) 
         "TableName": settings().table_name,
         "KeyConditionExpression": "pk = :pk",
         "ExpressionAttributeValues": {":pk": items.s(pk)},
+        "ConsistentRead": True,  # an integration written just before is found
     }
     if prefix:
         query["KeyConditionExpression"] += " AND begins_with(sk, :prefix)"

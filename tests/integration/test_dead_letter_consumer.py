@@ -1,0 +1,179 @@
+"""A record whose worker dies on every attempt (not a caught exception: the invocation itself
+fails, as a crash or a timeout makes it) reaches the TriggerDLQ after the queue's maxReceiveCount;
+the DeadLetterFunction reports it `failed` (`dead_lettered`), so its bulk still ends with exact
+counts, and nothing it delivered before dying is delivered again."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from clarion.engine import batch
+from clarion.engine import run as engine_run
+
+from tests.integration.conftest import Cloud
+
+WORKFLOW = {
+    "workflowId": "two-notes",
+    "steps": [
+        {"stepId": "first", "type": "in_app", "content": {"body": "First"}},
+        {"stepId": "second", "type": "in_app", "content": {"body": "Second"}},
+    ],
+}
+
+
+class WorkerKilled(BaseException):
+    """The runtime dying under the handler: no `except Exception` (the batch processor's) sees it."""
+
+
+def kill_the_worker_on_second_step_of(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch, transaction_id: str
+) -> None:
+    deliver = engine_run._deliver
+
+    def deliver_or_die(context: Any, step: Any, subscriber: Any, scope: Any) -> Any:
+        if context.record.transaction_id == transaction_id and step.step_id == "second":
+            raise WorkerKilled
+        return deliver(context, step, subscriber, scope)
+
+    monkeypatch.setattr(engine_run, "_deliver", deliver_or_die)
+
+
+def worker_attempt(cloud: Cloud, batch_size: int) -> int:
+    """One invocation of the worker by its event source: a failed invocation leaves every message
+    of its batch to be received again, a failed item its own (here at once, not after the
+    visibility timeout)."""
+    messages = cloud.receive("TriggerQueue", batch_size)
+    if not messages:
+        return 0
+    try:
+        done = {m["MessageId"] for m in cloud.deliver_batch("WorkerFunction", messages)}
+    except WorkerKilled:
+        done = set()
+    for message in messages:
+        if message["MessageId"] not in done:
+            cloud.sqs.change_message_visibility(
+                QueueUrl=cloud.queue_url("TriggerQueue"),
+                ReceiptHandle=message["ReceiptHandle"],
+                VisibilityTimeout=0,
+            )
+    return len(messages)
+
+
+def feed(cloud: Cloud, subscriber_id: str) -> list[str]:
+    return [
+        m["content"]["body"]
+        for m in cloud.api("GET", f"/v1/subscribers/{subscriber_id}/notifications/feed")[2]["data"]
+    ]
+
+
+def test_a_worker_killed_on_every_attempt_of_one_record_leaves_a_final_bulk_with_exact_counts(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cloud.api("POST", "/v1/workflows", WORKFLOW)[0] == 201
+    kill_the_worker_on_second_step_of(cloud, monkeypatch, "doomed")
+    events = [{"name": "two-notes", "to": f"sub-{i}", "transactionId": f"tx-{i}"} for i in range(10)]
+    events[4]["transactionId"] = "doomed"
+    status, headers, _ = cloud.trigger_bulk(*events)
+    assert status == 201
+
+    # Records one per invocation, so that only the doomed one shares its worker's fate.
+    invocations = 0
+    while worker_attempt(cloud, batch_size=1):
+        invocations += 1
+        cloud.deliver("ResultsFunction")
+    redrive = cloud.template.resolve(cloud.template.resources["TriggerQueue"]["Properties"])["RedrivePolicy"]
+    assert invocations == 9 + int(redrive["maxReceiveCount"])
+    view = cloud.api("GET", headers["Location"])[2]["data"]
+    assert view["status"] == "processing"  # the worker never said anything about the doomed record
+
+    assert cloud.deliver("DeadLetterFunction") == 1
+    cloud.deliver("ResultsFunction")
+    assert cloud.receive("TriggerDLQ") == []
+
+    view = cloud.api("GET", headers["Location"])[2]["data"]
+    assert view["status"] == "partially_failed"
+    assert view["total"] == 10
+    assert view["counts"] == {"completed": 9, "failed": 1}
+    failed = cloud.api("GET", headers["Location"] + "/records", query={"status": "failed"})[2]["data"]
+    assert [(r["index"], r["transactionId"]) for r in failed] == [(4, "doomed")]
+    assert failed[0]["error"].startswith("dead_lettered: ") and "5 attempts" in failed[0]["error"]
+    # Nothing is sent twice: the doomed record's first step reached its subscriber once, in five attempts.
+    assert feed(cloud, "sub-4") == ["First"]
+    for i in (0, 1, 2, 3, 5, 6, 7, 8, 9):
+        assert sorted(feed(cloud, f"sub-{i}")) == ["First", "Second"]
+
+
+def test_a_record_the_worker_reported_on_its_last_attempt_and_the_dlq_reported_again_counts_once(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cloud.api("POST", "/v1/workflows", WORKFLOW)[0] == 201
+    run = batch.run
+
+    def failing_for_doomed(record: Any, later: Any) -> Any:
+        if record.transaction_id == "doomed":
+            raise ConnectionError("the provider's network is down")  # caught: reported on the last attempt
+        return run(record, later)
+
+    monkeypatch.setattr(batch, "run", failing_for_doomed)
+    events = [{"name": "two-notes", "to": f"sub-{i}"} for i in range(3)]
+    events[1]["transactionId"] = "doomed"
+    status, headers, _ = cloud.trigger_bulk(*events)
+    assert status == 201
+    while worker_attempt(cloud, batch_size=10):
+        cloud.deliver("ResultsFunction")
+    assert cloud.api("GET", headers["Location"])[2]["data"]["counts"] == {"completed": 2, "failed": 1}
+
+    assert cloud.deliver("DeadLetterFunction") == 1
+    (outcome,) = cloud.receive("ResultsQueue")
+    assert json.loads(outcome["Body"])["error_type"] == "dead_lettered"
+    cloud.deliver_batch("ResultsFunction", [outcome])
+
+    view = cloud.api("GET", headers["Location"])[2]["data"]
+    assert view["status"] == "partially_failed"
+    assert view["counts"] == {"completed": 2, "failed": 1}
+
+
+def test_dead_parts_and_unreadable_dead_letters_report_nothing_and_are_not_retried(cloud: Cloud) -> None:
+    assert cloud.api("POST", "/v1/workflows", WORKFLOW)[0] == 201
+    assert cloud.trigger_bulk({"name": "two-notes", "to": "ada"})[0] == 201
+    (message,) = cloud.receive("TriggerQueue")
+    record = json.loads(message["Body"])
+    part = record | {"continuation": {"kind": "delay", "subscriber_id": "ada", "step_index": 1}}
+    dlq = cloud.queue_url("TriggerDLQ")
+    for body in (json.dumps(part), '{"not": "a record"}'):
+        cloud.sqs.send_message(QueueUrl=dlq, MessageBody=body)
+    assert cloud.deliver("DeadLetterFunction") == 2
+    assert cloud.receive("TriggerDLQ") == [] and cloud.receive("ResultsQueue") == []
+
+
+def test_records_sharing_a_killed_batch_are_dead_lettered_with_it_and_the_bulk_still_ends(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash fails its whole invocation, as on Lambda: with the template's BatchSize every record
+    received with the doomed one is retried with it and dead-lettered with it (those that ran
+    before the crash delivered once, never again). The bulk still reaches a final status and each
+    record is counted once; which records shared the batch is SQS's choice, not ours."""
+    assert cloud.api("POST", "/v1/workflows", WORKFLOW)[0] == 201
+    kill_the_worker_on_second_step_of(cloud, monkeypatch, "doomed")
+    events = [{"name": "two-notes", "to": f"sub-{i}", "transactionId": f"tx-{i}"} for i in range(10)]
+    events[4]["transactionId"] = "doomed"
+    status, headers, _ = cloud.trigger_bulk(*events)
+    assert status == 201
+    batch_size = cloud.functions["WorkerFunction"].sqs_sources[0].batch_size
+    assert batch_size == 10
+    while worker_attempt(cloud, batch_size):
+        cloud.deliver("ResultsFunction")
+    assert cloud.deliver("DeadLetterFunction") == 10
+    cloud.deliver("ResultsFunction")
+
+    view = cloud.api("GET", headers["Location"])[2]["data"]
+    assert view["status"] == "partially_failed"
+    assert view["counts"] == {"failed": 10}
+    # Records 0-3 ran to the end before the crash, on the first attempt only.
+    for i in range(4):
+        assert sorted(feed(cloud, f"sub-{i}")) == ["First", "Second"]
+    assert feed(cloud, "sub-4") == ["First"]
+    for i in range(5, 10):
+        assert feed(cloud, f"sub-{i}") == []
