@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from clarion.engine import batch
-from clarion.engine import run as engine_run
+from clarion.engine import steps as engine_steps
 
 from tests.integration.conftest import Cloud
 
@@ -30,14 +30,14 @@ class WorkerKilled(BaseException):
 def kill_the_worker_on_second_step_of(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch, transaction_id: str
 ) -> None:
-    deliver = engine_run._deliver
+    deliver = engine_steps.deliver
 
     def deliver_or_die(context: Any, step: Any, subscriber: Any, scope: Any) -> Any:
         if context.record.transaction_id == transaction_id and step.step_id == "second":
             raise WorkerKilled
         return deliver(context, step, subscriber, scope)
 
-    monkeypatch.setattr(engine_run, "_deliver", deliver_or_die)
+    monkeypatch.setattr(engine_steps, "deliver", deliver_or_die)
 
 
 def worker_attempt(cloud: Cloud, batch_size: int) -> int:
@@ -111,10 +111,10 @@ def test_a_record_the_worker_reported_on_its_last_attempt_and_the_dlq_reported_a
     assert cloud.api("POST", "/v1/workflows", WORKFLOW)[0] == 201
     run = batch.run
 
-    def failing_for_doomed(record: Any, later: Any) -> Any:
+    def failing_for_doomed(record: Any, parts: Any, known: Any) -> Any:
         if record.transaction_id == "doomed":
             raise ConnectionError("the provider's network is down")  # caught: reported on the last attempt
-        return run(record, later)
+        return run(record, parts, known)
 
     monkeypatch.setattr(batch, "run", failing_for_doomed)
     events = [{"name": "two-notes", "to": f"sub-{i}"} for i in range(3)]

@@ -9,7 +9,7 @@ import os
 import signal
 from typing import Any
 
-from clarion.engine import run as engine_run
+from clarion.engine import steps as engine_steps
 
 _spec = importlib.util.spec_from_file_location(
     "deployed_worker_app", os.environ["DEAD_LETTER_TEST_WORKER_APP"]
@@ -17,7 +17,7 @@ _spec = importlib.util.spec_from_file_location(
 assert _spec and _spec.loader
 _deployed = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_deployed)
-_deliver = engine_run._deliver
+_deliver = engine_steps.deliver
 
 
 def _deliver_or_die(context: Any, step: Any, subscriber: Any, scope: Any) -> Any:
@@ -26,5 +26,5 @@ def _deliver_or_die(context: Any, step: Any, subscriber: Any, scope: Any) -> Any
     return _deliver(context, step, subscriber, scope)
 
 
-engine_run._deliver = _deliver_or_die
+engine_steps.deliver = _deliver_or_die
 lambda_handler = _deployed.lambda_handler
