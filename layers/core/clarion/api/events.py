@@ -54,15 +54,7 @@ def _created(data: Any, accepted: Accepted) -> Response[dict[str, Any]]:
 
 
 def _replayable(produce: Any) -> Response[dict[str, Any]]:
-    event = router.current_event
-    return idempotency.replayable(
-        router.context["environment_id"],
-        event.headers.get(idempotency.HEADER),
-        event.body,
-        router.lambda_context,
-        produce,
-        route=f"{event.http_method} {event.path.rstrip('/')}",
-    )
+    return idempotency.replay_current(router, produce)
 
 
 @router.post("/v1/events/trigger/bulk")

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from clarion.api.errors import ApiError, ConflictError, UnprocessableError
 from clarion.config import settings
@@ -87,6 +88,21 @@ def _runner() -> Callable[..., dict[str, Any]]:
 
     run.config = config  # type: ignore[attr-defined]
     return cast(Callable[..., dict[str, Any]], run)
+
+
+def replay_current(
+    router: APIGatewayRouter, produce: Callable[[], Response[dict[str, Any]]]
+) -> Response[dict[str, Any]]:
+    """`replayable` for the request the router is answering (its Idempotency-Key and body)."""
+    event = router.current_event
+    return replayable(
+        router.context["environment_id"],
+        event.headers.get(HEADER),
+        event.body,
+        router.lambda_context,
+        produce,
+        route=f"{event.http_method} {event.path.rstrip('/')}",
+    )
 
 
 def replayable(

@@ -30,15 +30,7 @@ def _answer(
 
 @router.post(PATH)
 def trigger() -> Response[dict[str, Any]]:
-    event = router.current_event
-    return idempotency.replayable(
-        router.context["environment_id"],
-        event.headers.get(idempotency.HEADER),
-        event.body,
-        router.lambda_context,
-        _trigger,
-        route=f"{event.http_method} {event.path.rstrip('/')}",
-    )
+    return idempotency.replay_current(router, _trigger)
 
 
 def _trigger() -> Response[dict[str, Any]]:
