@@ -294,6 +294,9 @@ def set_rate_limit(environment_id: str, limit: RateLimit, client: DynamoDBClient
 
 
 def forget_cached_keys() -> None:
+    from clarion.store import rate_buckets
+
+    rate_buckets.forget()  # what this container saw of the buckets
     _cache.clear()
     _environments.clear()
     _signing_keys.clear()
