@@ -47,6 +47,7 @@ class Measured:
     worker_invocations: int
     traced_invocations: int
     workflow: str
+    earlier: list[Any] = field(default_factory=list)  # calls before the measured window (set-up, warm-up)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -205,6 +206,7 @@ def _measure(
         cloud.worker_invocations,
         cloud.traced_invocations,
         str(workflow["workflowId"]),
+        recorder.calls[: mark[0]],
         notes,
     )
 
@@ -232,16 +234,20 @@ def _delivered(cloud: MockCloud) -> int:
             return count
 
 
-def bulk_case(size: int) -> Measured:
+def bulk_case(size: int, known: bool = True) -> Measured:
+    """A bulk of `size` events to known subscribers (or, `known=False`, first contact: every
+    subscriber created from its inline profile)."""
+
     def prepare(cloud: TracedCloud) -> None:
-        seed_subscribers(cloud, "sub", size)
+        if known:
+            seed_subscribers(cloud, "sub", size)
         seed_subscribers(cloud, "warm", 1)
 
     def run(cloud: TracedCloud) -> None:
         answer = cloud.api("POST", BULK_PATH, novu_bulk(str(E2E_WORKFLOW["workflowId"]), size=size, tag="g"))
         _answered(answer, [], "bulk")
 
-    return _measure(f"bulk_{size}", size, 2 * size, prepare, run)
+    return _measure(f"bulk_{size}" + ("" if known else "_first_contact"), size, 2 * size, prepare, run)
 
 
 def topic_case(members: int) -> Measured:
