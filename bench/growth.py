@@ -170,6 +170,7 @@ def _measure(
     prepare: Callable[[TracedCloud], None],
     run: Callable[[TracedCloud], None],
     workflow: dict[str, Any] = E2E_WORKFLOW,
+    label: str | None = None,
 ) -> Measured:
     recorder = Recorder()
     notes: list[str] = []
@@ -205,7 +206,7 @@ def _measure(
         cloud.worker_peak,
         cloud.worker_invocations,
         cloud.traced_invocations,
-        str(workflow["workflowId"]),
+        label or str(workflow["workflowId"]),
         recorder.calls[: mark[0]],
         notes,
     )
@@ -330,7 +331,7 @@ def digest_case(events: int) -> Measured:
         finally:
             engine.time = original  # type: ignore[assignment]
 
-    return _measure(f"digest_{events}", events, 1, prepare, run)
+    return _measure(f"digest_{events}", events, 1, prepare, run, label="bench-digest")
 
 
 CASES: tuple[tuple[str, Callable[[], Measured]], ...] = (

@@ -127,10 +127,10 @@ def hot_keys(shapes: list[Shape], seconds_per_unit: dict[str, float]) -> list[Ho
         for pk, units in per_key.items():
             key_shape = _shape_of(pk)
             shared = pk in earlier
-            if shared:
+            if shared and not fan_out:
                 per_event = units / max(measured.events, 1)
                 rate, rate_10x, per = per_event * TARGET, per_event * TARGET_10X, "event"
-            elif fan_out:
+            elif fan_out:  # a recipient's own keys too: one write per notification to them
                 per_notification = units / max(measured.notifications, 1)
                 npe = 1.0  # a fan-out's notifications are the environment's whole notification rate
                 rate, rate_10x = per_notification * TARGET * npe, per_notification * TARGET_10X * npe
@@ -437,6 +437,16 @@ def scaling_section() -> Section:
                     "/s",
                     None,
                     "the same in notifications/s",
+                )
+            )
+            figures.append(
+                Figure(
+                    "sustained_events_per_s_10x_quotas",
+                    raised.events_per_s,
+                    "/s",
+                    f">= {TARGET_10X}",
+                    f"bulks of 100 with the account quotas raised 10x and the template's parameters at "
+                    f"their most (binds: {raised.name})",
                 )
             )
     worst_10x = max((k.rate_at_10x for k in keys), default=0.0)
