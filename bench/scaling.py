@@ -126,7 +126,9 @@ def hot_keys(shapes: list[Shape], seconds_per_unit: dict[str, float]) -> list[Ho
         fan_out = shape.events_per_request == 1 and measured.notifications > 10 * max(measured.events, 1)
         for pk, units in per_key.items():
             key_shape = _shape_of(pk)
-            shared = pk in earlier
+            # written by other triggers too, or environment-wide by its shape (no id of a trigger or
+            # recipient in it: the subscriber listing's gsi1 partition, the rate bucket)
+            shared = pk in earlier or "<id>" not in key_shape
             if shared and not fan_out:
                 per_event = units / max(measured.events, 1)
                 rate, rate_10x, per = per_event * TARGET, per_event * TARGET_10X, "event"
