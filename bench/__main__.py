@@ -19,13 +19,16 @@ SECTIONS: dict[str, tuple[str, Callable[[], Section]]] = {}
 
 
 def _register() -> None:
-    from bench import aws_calls, cold_import, latency, local_stack
+    from bench import aws_calls, baseline, cold_import, growth, latency, local_stack, scaling
 
     SECTIONS.update(
         {
             "accept": ("ApiFunction calls", aws_calls.accept_section),
             "results": ("ResultsFunction writes", aws_calls.results_section),
             "e2e": ("end to end and cost", aws_calls.e2e_section),
+            "growth": ("cost growth", growth.growth_section),
+            "baseline": ("side by side with Powertools", baseline.baseline_section),
+            "scaling": ("scale on paper (docs/SCALING.md)", scaling.scaling_section),
             "cold": ("cold import", cold_import.cold_import_section),
             "latency": ("accept latency", latency.latency_section),
             "local": ("local stack throughput", local_stack.local_stack_section),

@@ -52,6 +52,9 @@ class Call:
     rru: float = 0.0
     sqs_requests: int = 0  # billed requests: one per started 64 KB of payload
     items_written: int = 0
+    # (partition, sort key or None, WRU) for every item the write touched: the table's own item
+    # ("pk" / "sk") and each GSI entry ("index:<name>" pk, no sk), for the hot-key model.
+    keyed_units: list[tuple[str, str | None, float]] = field(default_factory=list, repr=False)
     params: dict[str, Any] = field(default_factory=dict, repr=False)
     response: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -373,12 +376,15 @@ def _projected(
     return {k: v for k, v in image.items() if k in wanted}
 
 
-def _index_units(table_name: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> int:
-    """Write units the table's GSIs consume for one item changing from `before` to `after`."""
+def _index_units(
+    table_name: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> list[tuple[str, float]]:
+    """Write units the table's GSIs consume for one item changing from `before` to `after`, per
+    GSI partition written (`index:<name>#<gsi partition key value>`)."""
     table = _table(table_name)
     if table is None:
-        return 0
-    units = 0
+        return []
+    units: list[tuple[str, float]] = []
     table_keys = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
     for index in table.global_indexes:
         index_keys = [k["AttributeName"] for k in index.schema]
@@ -387,14 +393,34 @@ def _index_units(table_name: str, before: dict[str, Any] | None, after: dict[str
         new = _projected(after, table_keys, index_keys, projection)
         if old is None and new is None:
             continue
+
+        def partition(image: dict[str, Any], name: str = index.name, hash_key: str = index_keys[0]) -> str:
+            return f"index:{name}#{_plain(image[hash_key])}"
+
         if old is None or new is None:
-            units += _units(item_size(old or new), WRITE_KB)
+            image = old or new
+            assert image is not None
+            units.append((partition(image), _units(item_size(image), WRITE_KB)))
         elif all(old[k] == new[k] for k in index_keys):
             if old != new:
-                units += _units(max(item_size(old), item_size(new)), WRITE_KB)
+                units.append((partition(new), _units(max(item_size(old), item_size(new)), WRITE_KB)))
         else:  # the index key changed: a delete and a put
-            units += _units(item_size(old), WRITE_KB) + _units(item_size(new), WRITE_KB)
+            units.append((partition(old), _units(item_size(old), WRITE_KB)))
+            units.append((partition(new), _units(item_size(new), WRITE_KB)))
     return units
+
+
+def _key_parts(table_name: str, key: dict[str, Any]) -> tuple[str, str | None]:
+    table = _table(table_name)
+    if table is None:
+        return _plain(next(iter(key.values()))), None
+    sort = key.get(table.range_key_attr) if table.range_key_attr else None
+    return _plain(key[table.hash_key_attr]), _plain(sort) if sort else None
+
+
+def _plain(value: dict[str, Any]) -> str:
+    ((_, content),) = value.items()
+    return str(content)
 
 
 def _price_write(call: Call, params: dict[str, Any], parsed: dict[str, Any], before: dict[int, Any]) -> None:
@@ -408,13 +434,19 @@ def _price_write(call: Call, params: dict[str, Any], parsed: dict[str, Any], bef
             after = None if kind == "Delete" else _image(table, key)
         else:
             after = new_item if kind == "Put" else old  # what the failed write would have written
+        pk, sk = _key_parts(table, key)
         if kind == "ConditionCheck":
             call.wru += factor * _units(item_size(old), WRITE_KB)
+            call.keyed_units.append((pk, sk, factor * _units(item_size(old), WRITE_KB)))
             continue
-        call.wru += factor * _units(max(item_size(old), item_size(after)), WRITE_KB)
+        units = factor * _units(max(item_size(old), item_size(after)), WRITE_KB)
+        call.wru += units
+        call.keyed_units.append((pk, sk, units))
         call.items_written += 1 if succeeded else 0
         if succeeded:
-            call.wru += _index_units(table, old, after)
+            for partition, index_units in _index_units(table, old, after):
+                call.wru += index_units
+                call.keyed_units.append((partition, None, index_units))
     if operation == "BatchWriteItem" and parsed.get("UnprocessedItems"):
         # Unprocessed items were not written (their retry is another, counted call).
         unprocessed = sum(len(v) for v in parsed["UnprocessedItems"].values())

@@ -177,7 +177,7 @@ def latency_section(repeats: int = 60, warmups: int = 5) -> Section:
             "accept_latency_ratio",
             handler_ms / floor_ms if handler_ms else None,
             "x",
-            "<= 2",
+            "<= 1.5",
             "ApiFunction handler time for a 100-event bulk over the floor (pydantic validation of the "
             "same body + 10 SendMessageBatch), all AWS calls stubbed; medians",
         ),

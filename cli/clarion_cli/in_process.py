@@ -143,11 +143,12 @@ class InProcessApp:
     def provision(self) -> None:
         """A fresh account: tables and queues from the template, the development environment
         seeded with DEFAULT_API_KEY, and no cached key, workflow or integration of an earlier one."""
-        from clarion.store import environments, integrations, workflows
+        from clarion.store import environments, integrations, rate_buckets, workflows
 
         from clarion_cli import emulator
 
         environments.forget_cached_keys()
+        rate_buckets.forget()  # what this container saw of the buckets
         workflows.forget_cached_workflows()
         integrations.forget_cached_integrations()
         emulator.provision(self.template)

@@ -111,7 +111,7 @@ def parse_json(text: str, *, limit: int, stored_limit: int | None = None) -> Any
         value = json.loads(text, parse_int=integer, parse_float=number, parse_constant=constant)
     except RecursionError:  # cannot happen after the scan; kept so that it can never be a 5xx
         raise _refusal(("body",), f"nested deeper than {MAX_DEPTH} levels", "too_deep") from None
-    if refused or _MAYBE_SURROGATE.search(text):
+    if refused or _may_hold_surrogates(text):
         _check_values(value)
     if stored_limit is not None and (stored := len(json.dumps(value, separators=(",", ":")))) > stored_limit:
         raise _too_large(
@@ -123,6 +123,14 @@ def parse_json(text: str, *, limit: int, stored_limit: int | None = None) -> Any
 
 def _too_large(reason: str) -> PayloadTooLargeError:
     return PayloadTooLargeError(f"body: {reason}", {"body": {"messages": [reason], "type": "too_large"}})
+
+
+def _may_hold_surrogates(text: str) -> bool:
+    """Whether `text` may hold a lone surrogate: raw, or escaped as \\uD800-\\uDFFF. An ASCII text
+    without any \\u escape holds none (two scans in C, where the pattern costs a third of parsing)."""
+    if text.isascii() and "\\u" not in text:
+        return False
+    return _MAYBE_SURROGATE.search(text) is not None
 
 
 def _nested_too_deep(text: str) -> bool:

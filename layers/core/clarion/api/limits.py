@@ -34,18 +34,27 @@ def take(environment_id: str, cost: int) -> dict[str, str]:
     if cost > limit.burst:
         raise BulkExceedsBurstError(cost, limit.burst)
     now = clock.now_microseconds()
-    taken = rate_buckets.take(environment_id, now, cost * interval, tolerance)
+    shards = rate_buckets.shards_for(limit.per_second, limit.burst)
+    taken = rate_buckets.take(environment_id, now, cost * interval, tolerance, shards=shards)
     if not taken.allowed:
-        wait = max(taken.tat_us + cost * interval - tolerance - now, 0)
+        wait = taken.wait_us
         retry_after = str(max(math.ceil(wait / _MICROS), 1))
         raise TooManyRequestsError(
             f"rate limit of {limit.per_second} records/s exceeded; retry in {retry_after} s",
-            headers=_headers(
-                limit.burst, remaining(taken.tat_us, now, interval, tolerance), taken.tat_us - now
-            )
+            headers=_answer_headers(limit.burst, taken, now, interval, tolerance)
             | {"Retry-After": retry_after},
         )
-    return _headers(limit.burst, remaining(taken.tat_us, now, interval, tolerance), taken.tat_us - now)
+    return _answer_headers(limit.burst, taken, now, interval, tolerance)
+
+
+def _answer_headers(
+    burst: int, taken: rate_buckets.Taken, now: int, interval: int, tolerance: int
+) -> dict[str, str]:
+    """One bucket: its own state. Sharded: the room left in all shards (rate_buckets' tolerance)."""
+    if taken.remaining_us is None:
+        return _headers(burst, remaining(taken.tat_us, now, interval, tolerance), taken.tat_us - now)
+    left = max(taken.remaining_us // interval, 0)
+    return _headers(burst, left, tolerance - taken.remaining_us)
 
 
 def remaining(tat: int, now: int, interval: int, tolerance: int) -> int:

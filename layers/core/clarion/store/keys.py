@@ -8,7 +8,8 @@ lookup is the other exception: it only names its environment).
 |   + the key KMS-encrypted: its HMAC secret        |                             |                          |                                  |
 | Inbox applicationIdentifier (public) -> env       | APPID#<applicationId>       | APPID                    |                                  |
 | environment (and its rate limits)                 | ENV#<env>                   | ENV                      |                                  |
-| rate-limit bucket per environment                 | ENV#<env>                   | RATE                     |                                  |
+| rate-limit bucket per environment (shard 0)       | ENV#<env>                   | RATE                     |                                  |
+|   its other shards, when its rate needs them       | ENV#<env>#RATE#<shard>      | RATE                     |                                  |
 | HMAC signature used once (TTL: its Date window)   | ENV#<env>#SIG#<signature>   | SIG                      |                                  |
 | numeric id counters (workflow triggerId)          | ENV#<env>                   | COUNTER#<name>           |                                  |
 | workflow by id; list workflows                    | ENV#<env>#WF#<id>           | WF                       | ENV#<env>#WFS / <id>             |
@@ -65,8 +66,11 @@ def environment(environment_id: str) -> Key:
     return {"pk": _env(environment_id), "sk": "ENV"}
 
 
-def rate_bucket(environment_id: str) -> Key:
-    return {"pk": _env(environment_id), "sk": "RATE"}
+def rate_bucket(environment_id: str, shard: int = 0) -> Key:
+    """Shard 0 is the environment's original bucket; the others have a partition each."""
+    if shard == 0:
+        return {"pk": _env(environment_id), "sk": "RATE"}
+    return {"pk": f"{_env(environment_id)}#RATE#{shard}", "sk": "RATE"}
 
 
 def signature(environment_id: str, signature: str) -> Key:
