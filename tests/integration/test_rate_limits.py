@@ -35,7 +35,7 @@ def test_bulk_costs_one_token_per_record_and_refusal_says_when_to_retry(
     assert len(cloud.receive("TriggerQueue", 40)) == 30  # refused requests enqueued nothing
 
 
-def test_each_environment_has_its_own_bucket_and_limits(cloud: Cloud) -> None:
+def test_each_environment_has_its_own_bucket_and_limits(cloud: Cloud, controlled: ControlledClock) -> None:
     with cloud.configured_as("ApiFunction"):
         environments.set_rate_limit("development", environments.RateLimit(per_second=1, burst=5))
         environments.create_environment("staging", "staging-key")
