@@ -19,11 +19,12 @@ SECTIONS: dict[str, tuple[str, Callable[[], Section]]] = {}
 
 
 def _register() -> None:
-    from bench import aws_calls, baseline, cold_import, growth, latency, local_stack, scaling
+    from bench import accept_dialects, aws_calls, baseline, cold_import, growth, latency, local_stack, scaling
 
     SECTIONS.update(
         {
             "accept": ("ApiFunction calls", aws_calls.accept_section),
+            "dialects": ("ApiFunction calls per dialect", accept_dialects.dialects_section),
             "results": ("ResultsFunction writes", aws_calls.results_section),
             "e2e": ("end to end and cost", aws_calls.e2e_section),
             "growth": ("cost growth", growth.growth_section),
