@@ -9,8 +9,12 @@ import json
 from typing import Any
 
 import pytest
+from clarion.clock import ControlledClock
+from clarion.config import settings
 from clarion.engine import batch
 from clarion.engine import steps as engine_steps
+from clarion.store import attempts
+from clarion.store.attempts import Attempt
 from clarion_cli.lambda_events import release_messages
 
 from tests.integration.conftest import Cloud
@@ -183,3 +187,49 @@ def test_records_sharing_a_killed_batch_end_completed_and_only_the_doomed_one_is
     assert feed(cloud, "sub-4") == ["First"]
     for i in (0, 1, 2, 3, 5, 6, 7, 8, 9):
         assert sorted(feed(cloud, f"sub-{i}")) == ["First", "Second"]
+
+
+def test_parts_spawned_in_a_killed_batch_are_sent_once_by_its_isolated_redelivery(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch, controlled: ControlledClock
+) -> None:
+    """The healthy records of a redelivered batch send their own parts (here a delay's) as soon as
+    each finishes: after the delay every healthy subscriber has its three notes, once each."""
+    steps = WORKFLOW["steps"] + [
+        {"stepId": "wait", "type": "delay", "content": {"amount": 1, "unit": "seconds"}},
+        {"stepId": "third", "type": "in_app", "content": {"body": "Third"}},
+    ]
+    assert cloud.api("POST", "/v1/workflows", {"workflowId": "three-notes", "steps": steps})[0] == 201
+    kill_the_worker_on_second_step_of(cloud, monkeypatch, "doomed")
+    events = [{"name": "three-notes", "to": f"sub-{i}", "transactionId": f"tx-{i}"} for i in range(10)]
+    events[4]["transactionId"] = "doomed"
+    status, headers, _ = cloud.trigger_bulk(*events)
+    assert status == 201
+    # The clock stands still: a released message is visible again, and the delays end, as it moves.
+    for _ in range(20):
+        worker_attempt(cloud, batch_size=10)
+        cloud.deliver("ResultsFunction")
+        controlled.advance(0.5)
+    assert cloud.receive("TriggerQueue") == []
+    assert cloud.deliver("DeadLetterFunction") == 1
+    cloud.deliver("ResultsFunction")
+
+    view = cloud.api("GET", headers["Location"])[2]["data"]
+    assert view["counts"] == {"completed": 9, "failed": 1}
+    assert feed(cloud, "sub-4") == ["First"]
+    for i in (0, 1, 2, 3, 5, 6, 7, 8, 9):
+        assert sorted(feed(cloud, f"sub-{i}")) == ["First", "Second", "Third"]
+
+
+def test_attempt_markers_are_per_environment_and_expire(cloud: Cloud, controlled: ControlledClock) -> None:
+    with cloud.configured_as("WorkerFunction"):
+        attempts.mark("env-a", "message-1", Attempt.STARTED)
+        attempts.mark("env-a", "message-1", Attempt.DONE)
+        attempts.mark("env-b", "message-2", Attempt.STARTED)
+        assert attempts.read({"message-1": "env-a", "message-2": "env-b", "message-3": "env-a"}) == {
+            "message-1": Attempt.DONE,
+            "message-2": Attempt.STARTED,
+        }
+        assert attempts.read({"message-1": "env-b"}) == {}
+        stored = cloud.dynamodb.scan(TableName=settings().table_name)["Items"]
+        marker = next(item for item in stored if item["pk"]["S"] == "ENV#env-a#ATTEMPT#message-1")
+        assert int(marker["expiresAt"]["N"]) == int(controlled.at) + 2 * 86_400
