@@ -22,6 +22,8 @@ lookup is the other exception: it only names its environment).
 | bulk by id; its records in request order          | ENV#<env>#BULK#<id>         | BULK / REC#<index:05d>   |                                  |
 | transactionId claimed once -> bulk, index         | ENV#<env>#TX#<tx>           | TX                       |                                  |
 | claim per (transaction, recipient, step) = message| ENV#<env>#TX#<tx>           | MSG#<subscriber>#<step>  | ENV#<env>#FEED#<sub> / <ts>#<tx>  |
+| worker attempt marker per TriggerQueue message   | ENV#<env>#ATTEMPT#<msgId>   | ATTEMPT                  |                                  |
+|   (redelivered batches only; TTL two days)        |                             |                          |                                  |
 | cancellation key -> its transactions (SuprSend)   | ENV#<env>#CANCEL#<key>      | TX#<tx>                  |                                  |
 | digest bucket per (subscriber, workflow, step,    | ENV#<env>#DIGEST#<wf>#<sub> | W#<start>#P#<page>#...   |                                  |
 |   digest key value, window): one item per page    |                             |   (in full below)        |                                  |
@@ -111,6 +113,10 @@ def transaction(environment_id: str, transaction_id: str) -> Key:
 
 def message(environment_id: str, transaction_id: str, subscriber_id: str, step_id: str) -> Key:
     return {"pk": f"{_env(environment_id)}#TX#{transaction_id}", "sk": f"MSG#{subscriber_id}#{step_id}"}
+
+
+def attempt(environment_id: str, message_id: str) -> Key:
+    return {"pk": f"{_env(environment_id)}#ATTEMPT#{message_id}", "sk": "ATTEMPT"}
 
 
 def cancellation(environment_id: str, cancellation_key: str, transaction_id: str) -> Key:
