@@ -260,4 +260,4 @@ def with_value_at_a_field(
         holder[key] = HOSTILE
         path.append(key)
     text = json.dumps(body).replace(json.dumps(HOSTILE), draw(values), 1)
-    return text, ".".join(path)
+    return text, ".".join(part or '""' for part in path)  # the empty key named as errors name it

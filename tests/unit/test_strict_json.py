@@ -183,3 +183,9 @@ def test_any_text_parses_to_writable_json_or_raises_a_4xx_or_a_decode_error(text
     except json.JSONDecodeError:
         return
     json.dumps(value, allow_nan=False, ensure_ascii=False).encode()  # what SQS and DynamoDB need
+
+
+def test_a_value_under_the_empty_key_is_named_by_that_key_not_as_the_body() -> None:
+    error = refusal('{"": NaN}')
+    assert isinstance(error, BadRequestError)
+    assert list(error.field_errors()) == ['""']

@@ -172,7 +172,10 @@ def _refusal(path: tuple[str, ...], reason: str, kind: str) -> BadRequestError:
 
 
 def _printable(part: str) -> str:
-    """A field name fit for an error body: surrogates escaped, at most 40 characters."""
+    """A field name fit for an error body: surrogates escaped, at most 40 characters, the empty
+    key as `""` (so a value under it is not named as the whole body)."""
+    if part == "":
+        return '""'
     shown = part.encode("utf-8", "backslashreplace").decode()
     return shown if len(shown) <= 40 else f"{shown[:37]}..."
 
