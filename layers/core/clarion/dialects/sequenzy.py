@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from clarion.ids import generated_transaction_id
+from clarion.model import RecordOutcome, SubscriberProfile, TriggerRecord
 from clarion.model.identifiers import Printable, SubscriberId
 
 MAX_EVENTS = 100
@@ -145,3 +148,32 @@ def _first_error(error: ValidationError, prefix: str = "") -> str:
     field = ".".join(part for part in (prefix, location) if part) or "body"
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
     return f"{field}: {first.get('msg', 'invalid value')}{more}"
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """Run `workflow_id` for one subscriber with `payload` (an event that names a workflow, the
+    confirmation email, a held trigger released); under `transaction_id` when given (claimed
+    once per environment: a repeat is refused as reused), else a generated one."""
+
+    workflow_id: str
+    subscriber_id: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    transaction_id: str | None = None
+
+
+def parse_trigger(
+    raw: Any, *, environment_id: str, bulk_id: str, index: int, accepted_at: str
+) -> TriggerRecord | RecordOutcome:
+    """intake's parser for Sequenzy's triggers (already checked: never a refusal)."""
+    trigger: Trigger = raw
+    return TriggerRecord(
+        environment_id=environment_id,
+        bulk_id=bulk_id,
+        index=index,
+        transaction_id=trigger.transaction_id or generated_transaction_id(bulk_id, index),
+        workflow_id=trigger.workflow_id,
+        recipients=[SubscriberProfile(subscriber_id=trigger.subscriber_id)],
+        payload=trigger.payload,
+        accepted_at=accepted_at,
+    )
