@@ -51,6 +51,7 @@ def handle_dead_letter_batch(event: dict[str, Any]) -> PartialItemFailureRespons
             logger.error(
                 "dead letter is not a trigger record; dropped",
                 message_id=message.message_id,
+                received=message.attributes.approximate_receive_count,
                 errors=error.error_count(),
             )
             return
