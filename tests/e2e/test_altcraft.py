@@ -332,7 +332,9 @@ def test_attach_becomes_an_email_attachment(stack: RunningStack) -> None:
     assert answer.json()["result"] == [{"profile_id": hal}], answer.text
 
     def raw_mail() -> list[str]:
-        models = requests.get(f"{stack.endpoint}/moto-api/data.json", timeout=30).json()
+        models = requests.get(
+            f"{stack.endpoint}/moto-api/data.json", timeout=180
+        ).json()  # all of moto: slow late in a session
         return [
             m["raw_data"]
             for m in models["ses"].get("RawMessage", [])

@@ -31,7 +31,8 @@ def test_status_watch_follows_a_bulk_until_it_is_final(stack: RunningStack) -> N
         json={
             "workflowId": workflow,
             "steps": [
-                {"stepId": "wait", "type": "delay", "content": {"amount": 8, "unit": "seconds"}},
+                # long enough that the bulk is still running when the CLI first reads it (a loaded box)
+                {"stepId": "wait", "type": "delay", "content": {"amount": 20, "unit": "seconds"}},
                 {"stepId": "inbox", "type": "in_app", "content": {"body": "later"}},
             ],
         },

@@ -304,7 +304,8 @@ def test_trigger_cancelled_by_its_cancellation_key_during_a_delay_never_delivers
         json={
             "workflowId": workflow,
             "steps": [
-                {"stepId": "wait", "type": "delay", "content": {"amount": 4, "unit": "seconds"}},
+                # long enough that both are still pending when the cancel comes on a loaded box
+                {"stepId": "wait", "type": "delay", "content": {"amount": 15, "unit": "seconds"}},
                 {"stepId": "nudge", "type": "in_app", "content": {"body": "come back"}},
             ],
         },
@@ -341,7 +342,7 @@ def test_trigger_cancelled_by_its_cancellation_key_during_a_delay_never_delivers
         timeout=30,
     )
     assert (answer.status_code, answer.json()) == (200, {"execution_ids": [cancelled_id]})
-    assert eventually(lambda: feed(stack, f"kept-{tag}")) == ["come back"]  # the delay has passed
+    assert eventually(lambda: feed(stack, f"kept-{tag}"), 60) == ["come back"]  # the delay has passed
     time.sleep(1)
     assert feed(stack, f"gone-{tag}") == []
     assert steps(transaction(stack, cancelled_id)) == {(f"gone-{tag}", "wait"): "cancelled"}

@@ -223,7 +223,9 @@ def test_suprsend_sdk_attachments_reach_the_email(stack: RunningStack, tmp_path:
 
         step = wait_for(mail_step, timeout=60)
         assert step["status"] == "sent", step
-        models = requests.get(f"{stack.endpoint}/moto-api/data.json", timeout=30).json()
+        models = requests.get(
+            f"{stack.endpoint}/moto-api/data.json", timeout=180
+        ).json()  # all of moto: slow late in a session
         raws = [m["raw_data"] for m in models["ses"]["RawMessage"] if "Subject: Invoice 42" in m["raw_data"]]
         assert len(raws) == 1
         message = email.message_from_string(raws[0], policy=policy.default)
