@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from tests.e2e.conftest import API_KEY, RunningStack
 from tests.e2e.test_cli_trigger_file import BULK, clarion, cli_environment
@@ -24,40 +27,58 @@ def run(
 
 
 def test_status_watch_follows_a_bulk_until_it_is_final(stack: RunningStack) -> None:
-    workflow = f"cli-slow-{uuid.uuid4().hex[:8]}"
-    created = stack.call(
-        "POST",
-        "/v1/workflows",
-        json={
-            "workflowId": workflow,
-            "steps": [
-                # long enough that the bulk is still running when the CLI first reads it (a loaded box)
-                {"stepId": "wait", "type": "delay", "content": {"amount": 20, "unit": "seconds"}},
-                {"stepId": "inbox", "type": "in_app", "content": {"body": "later"}},
-            ],
-        },
-    )
-    assert created.status_code == 201, created.text
-    answer = stack.call(
-        "POST", BULK, json={"events": [{"name": workflow, "to": f"w-{i}"} for i in range(20)]}
-    )
-    bulk_id = answer.headers["Location"].rsplit("/", 1)[1]
-    assert stack.call("GET", f"{BULK}/{bulk_id}").json()["data"]["status"] in ("queued", "processing")
+    """The bulk's webhooks are held by a listener on loopback until the CLI has read the bulk
+    running; then released, `--watch` follows it to the end."""
+    release = threading.Event()
 
-    once = run("status", bulk_id, "--json", url=stack.url)
-    assert once.returncode == 0, once.stderr
-    assert json.loads(once.stdout)["status"] in ("queued", "processing")
+    class Held(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            release.wait(60)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
-    watched = run("status", bulk_id, "--watch", "--interval", "0.3", "--json", url=stack.url)
-    assert watched.returncode == 0, watched.stderr
-    view = json.loads(watched.stdout)
-    assert view["status"] == "completed"
-    assert view["counts"] == {"completed": 20}
-    assert view == stack.call("GET", f"{BULK}/{bulk_id}").json()["data"]
+        def log_message(self, *args: Any) -> None:
+            pass
 
-    table = run("status", bulk_id, url=stack.url)
-    assert f"bulk {bulk_id}: completed (20 records)" in table.stdout
-    assert "completed" in table.stdout and "20" in table.stdout
+    hooks = ThreadingHTTPServer(("127.0.0.1", 0), Held)
+    threading.Thread(target=hooks.serve_forever, daemon=True).start()
+    try:
+        workflow = f"cli-held-{uuid.uuid4().hex[:8]}"
+        url = f"http://127.0.0.1:{hooks.server_address[1]}/hook"
+        created = stack.call(
+            "POST",
+            "/v1/workflows",
+            json={
+                "workflowId": workflow,
+                "steps": [{"stepId": "hook", "type": "webhook", "content": {"url": url, "secret": "whsec"}}],
+            },
+        )
+        assert created.status_code == 201, created.text
+        answer = stack.call(
+            "POST", BULK, json={"events": [{"name": workflow, "to": f"w-{i}"} for i in range(5)]}
+        )
+        bulk_id = answer.headers["Location"].rsplit("/", 1)[1]
+
+        once = run("status", bulk_id, "--json", url=stack.url)
+        assert once.returncode == 0, once.stderr
+        assert json.loads(once.stdout)["status"] in ("queued", "processing")
+
+        release.set()
+        watched = run("status", bulk_id, "--watch", "--interval", "0.3", "--json", url=stack.url)
+        assert watched.returncode == 0, watched.stderr
+        view = json.loads(watched.stdout)
+        assert view["status"] == "completed"
+        assert view["counts"] == {"completed": 5}
+        assert view == stack.call("GET", f"{BULK}/{bulk_id}").json()["data"]
+
+        table = run("status", bulk_id, url=stack.url)
+        assert f"bulk {bulk_id}: completed (5 records)" in table.stdout
+        assert "completed" in table.stdout and "5" in table.stdout
+    finally:
+        release.set()
+        hooks.shutdown()
 
 
 def stored_name(stack: RunningStack, workflow_id: str) -> str:
