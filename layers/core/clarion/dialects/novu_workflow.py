@@ -18,26 +18,10 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from clarion.model.strict import StrictModel
-from clarion.model.workflow import Condition, Step, StepType
+from clarion.model.workflow import Condition, OperatorName, Step, StepType
 
 Unit = Literal["seconds", "minutes", "hours", "days", "weeks", "months"]
-NovuOperator = Literal[
-    "EQUAL",
-    "NOT_EQUAL",
-    "LARGER",
-    "SMALLER",
-    "LARGER_EQUAL",
-    "SMALLER_EQUAL",
-    "IN",
-    "NOT_IN",
-    "IS_DEFINED",
-    "BETWEEN",
-    "NOT_BETWEEN",
-    "LIKE",
-    "NOT_LIKE",
-    "ALL_IN",
-    "ANY_IN",
-]
+NovuOperator = OperatorName  # Novu's filters take the full names only
 _NOVU_ID = "Novu's internal id; Clarion keeps its own ids: leave it out"
 _PATH = r"^[A-Za-z_$][A-Za-z0-9_$-]*(\.[A-Za-z0-9_$-]+)*$"
 

@@ -30,7 +30,7 @@ class StepType(StrEnum):
 
 
 # Novu's operators (engine.conditions defines what each does); Clarion's short names are aliases.
-Operator = Literal[
+OperatorName = Literal[
     "EQUAL",
     "NOT_EQUAL",
     "LARGER",
@@ -46,16 +46,8 @@ Operator = Literal[
     "NOT_LIKE",
     "ALL_IN",
     "ANY_IN",
-    "eq",
-    "ne",
-    "gt",
-    "lt",
-    "gte",
-    "lte",
-    "in",
-    "nin",
-    "exists",
 ]
+Operator = Literal[OperatorName, "eq", "ne", "gt", "lt", "gte", "lte", "in", "nin", "exists"]
 ALIASES: dict[str, str] = {
     "eq": "EQUAL",
     "ne": "NOT_EQUAL",
