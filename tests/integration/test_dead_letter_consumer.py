@@ -45,6 +45,23 @@ def kill_the_worker_on_second_step_of(
     monkeypatch.setattr(engine_steps, "deliver", deliver_or_die)
 
 
+def report_the_dead_letter(cloud: Cloud, location: str) -> dict[str, Any]:
+    """The DLQ consumer reports the doomed record (index 4 of 10): the bulk ends partially_failed,
+    9 completed and 1 failed as dead_lettered. Returns its record."""
+    assert cloud.deliver("DeadLetterFunction") == 1
+    cloud.deliver("ResultsFunction")
+    assert cloud.receive("TriggerDLQ") == []
+
+    view = cloud.api("GET", location)[2]["data"]
+    assert view["status"] == "partially_failed"
+    assert view["total"] == 10
+    assert view["counts"] == {"completed": 9, "failed": 1}
+    failed = cloud.api("GET", location + "/records", query={"status": "failed"})[2]["data"]
+    assert [(r["index"], r["transactionId"]) for r in failed] == [(4, "doomed")]
+    assert failed[0]["error"].startswith("dead_lettered: ")
+    return dict(failed[0])
+
+
 def worker_attempt(cloud: Cloud, batch_size: int) -> int:
     """One invocation of the worker by its event source: a failed invocation leaves every message
     of its batch to be received again, a failed item its own (here at once, not after the
@@ -91,17 +108,8 @@ def test_a_worker_killed_on_every_attempt_of_one_record_leaves_a_final_bulk_with
     view = cloud.api("GET", headers["Location"])[2]["data"]
     assert view["status"] == "processing"  # the worker never said anything about the doomed record
 
-    assert cloud.deliver("DeadLetterFunction") == 1
-    cloud.deliver("ResultsFunction")
-    assert cloud.receive("TriggerDLQ") == []
-
-    view = cloud.api("GET", headers["Location"])[2]["data"]
-    assert view["status"] == "partially_failed"
-    assert view["total"] == 10
-    assert view["counts"] == {"completed": 9, "failed": 1}
-    failed = cloud.api("GET", headers["Location"] + "/records", query={"status": "failed"})[2]["data"]
-    assert [(r["index"], r["transactionId"]) for r in failed] == [(4, "doomed")]
-    assert failed[0]["error"].startswith("dead_lettered: ") and "5 attempts" in failed[0]["error"]
+    failed = report_the_dead_letter(cloud, headers["Location"])
+    assert "5 attempts" in failed["error"]
     # Nothing is sent twice: the doomed record's first step reached its subscriber once, in five attempts.
     assert feed(cloud, "sub-4") == ["First"]
     for i in (0, 1, 2, 3, 5, 6, 7, 8, 9):
@@ -172,17 +180,7 @@ def test_records_sharing_a_killed_batch_end_completed_and_only_the_doomed_one_is
         cloud.deliver("ResultsFunction")
     redrive = cloud.template.resolve(cloud.template.resources["TriggerQueue"]["Properties"])["RedrivePolicy"]
     assert invocations == int(redrive["maxReceiveCount"])
-    assert cloud.deliver("DeadLetterFunction") == 1
-    cloud.deliver("ResultsFunction")
-    assert cloud.receive("TriggerDLQ") == []
-
-    view = cloud.api("GET", headers["Location"])[2]["data"]
-    assert view["status"] == "partially_failed"
-    assert view["total"] == 10
-    assert view["counts"] == {"completed": 9, "failed": 1}
-    failed = cloud.api("GET", headers["Location"] + "/records", query={"status": "failed"})[2]["data"]
-    assert [(r["index"], r["transactionId"]) for r in failed] == [(4, "doomed")]
-    assert failed[0]["error"].startswith("dead_lettered: ")
+    report_the_dead_letter(cloud, headers["Location"])
     # Each subscriber's messages exactly once: the doomed record's first step once in five attempts.
     assert feed(cloud, "sub-4") == ["First"]
     for i in (0, 1, 2, 3, 5, 6, 7, 8, 9):
