@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,7 +33,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
-from tests.e2e.conftest import API_KEY, RunningStack
+from tests.e2e.conftest import API_KEY, RunningStack, start_stack, stop_stack
 from tests.hostile_json import body_routes, message_of
 from tests.strategies import (
     hostile_values,
@@ -62,6 +63,17 @@ def _with_altcraft_token(served: dict[str, Any]) -> dict[str, Any]:
 
 
 schema = schemathesis.openapi.from_dict(_with_altcraft_token(SERVED))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """A stack of this module's own: the thousands of records and items the fuzzing leaves would
+    make every later test on the shared stack slower (moto answers an index query by reading the
+    whole table)."""
+    running = start_stack(tmp_path_factory.mktemp("fuzzed-stack"))
+    yield running
+    if running.process.poll() is None:
+        stop_stack(running)
 
 
 def test_the_stack_serves_the_document_that_is_fuzzed(stack: RunningStack) -> None:
