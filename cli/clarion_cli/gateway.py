@@ -1,5 +1,7 @@
 """The HTTP gateway on :3000: each request becomes an API Gateway (REST, proxy) event for the
-function whose template `Api` event matches, and the function's answer becomes the response."""
+function whose template `Api` event matches, and the function's answer becomes the response.
+When the template puts a CloudFront distribution in front, its viewer-request function sees each
+request first (clarion_cli.edge), as CloudFront's does before API Gateway."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from clarion_cli.edge import ViewerRequestFunction
 from clarion_cli.lambda_events import api_gateway_answer, api_gateway_event
 from clarion_cli.runtime import InvocationError
 from clarion_cli.serving import KeepAliveHandler
@@ -26,6 +29,7 @@ def make_server(
     invoke: Callable[[str, dict[str, Any]], Any],
     stage: str,
     log: Callable[[str], None],
+    edge: ViewerRequestFunction | None = None,
 ) -> ThreadingHTTPServer:
     compiled = [(route, route.pattern(), function) for route, function in routes]
 
@@ -39,23 +43,30 @@ def make_server(
 
         def _dispatch(self) -> int:
             length = int(self.headers.get("Content-Length") or 0)
+            split = urlsplit(self.path)
+            query = parse_qs(split.query, keep_blank_values=True)
+            if edge is not None:
+                answer = edge.answer(
+                    self.command, split.path, query, dict(self.headers.items()), self.client_address[0]
+                )
+                if answer is not None:
+                    self.rfile.read(length)
+                    return self._send(*answer)
             if length > MAX_BODY_BYTES:
                 self.rfile.read(length)
                 return self._send(
                     413, {"Content-Type": "application/json"}, b'{"message":"Request Too Long"}'
                 )
             body = self.rfile.read(length) if length else b""
-            path = urlsplit(self.path).path
             for route, pattern, function in compiled:
-                match = pattern.match(path)
+                match = pattern.match(split.path)
                 if match and self.command in METHODS and route.method in ("ANY", self.command):
-                    split = urlsplit(self.path)
                     event = api_gateway_event(
                         self.command,
                         split.path,
                         dict(self.headers.items()),
                         body,
-                        query=parse_qs(split.query, keep_blank_values=True),
+                        query=query,
                         resource=route.path,
                         path_parameters=match.groupdict(),
                         stage=stage,

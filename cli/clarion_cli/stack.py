@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from clarion_cli import emulator
+from clarion_cli.edge import ViewerRequestFunction
 from clarion_cli.gateway import make_server
 from clarion_cli.pollers import Poller
 from clarion_cli.runtime import FunctionPool
@@ -91,8 +92,15 @@ class LocalStack:
                     poller.start()
                     self.pollers.append(poller)
         stage = self.template.parameters.get("StageName", "live")
+        edge_code = self.template.viewer_request_code()
         self._server = make_server(
-            "127.0.0.1", self.port, self.template.api_routes(), self.invoke, stage, self.log
+            "127.0.0.1",
+            self.port,
+            self.template.api_routes(),
+            self.invoke,
+            stage,
+            self.log,
+            ViewerRequestFunction(edge_code) if edge_code else None,
         )
         threading.Thread(target=self._server.serve_forever, daemon=True, name="gateway").start()
 

@@ -201,6 +201,37 @@ class Template:
             found[name] = function
         return found
 
+    # --- the front door ----------------------------------------------------------------
+    def condition(self, name: str) -> bool:
+        """A template condition, evaluated against the parameters' defaults."""
+        return bool(self._evaluate(self.doc.get("Conditions", {})[name]))
+
+    def _evaluate(self, expression: Any) -> Any:
+        if isinstance(expression, dict) and len(expression) == 1:
+            ((key, argument),) = expression.items()
+            if key == "Fn::Equals":
+                left, right = (self._evaluate(item) for item in argument)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                return not self._evaluate(argument[0])
+            if key == "Condition":
+                return self.condition(argument)
+        return self.resolve(expression)
+
+    def viewer_request_code(self) -> str | None:
+        """The code of the CloudFront function on the distribution's viewer requests, when the
+        template deploys a distribution (its condition true); None when requests reach API Gateway
+        directly."""
+        for distribution in self.of_type("AWS::CloudFront::Distribution").values():
+            if "Condition" in distribution and not self.condition(distribution["Condition"]):
+                continue
+            behavior = distribution["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+            for association in behavior.get("FunctionAssociations", []):
+                if association["EventType"] == "viewer-request":
+                    function = association["FunctionARN"]["Fn::GetAtt"][0]
+                    return str(self.resources[function]["Properties"]["FunctionCode"])
+        return None
+
     def api_routes(self) -> list[tuple[ApiRoute, str]]:
         """(route, function name), static paths before greedy ones, as API Gateway matches."""
         routes = [(route, f.name) for f in self.functions().values() for route in f.api_routes]

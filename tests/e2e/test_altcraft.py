@@ -213,8 +213,10 @@ def test_entity_expansion_bomb_is_refused_400_in_altcraft_envelope(stack: Runnin
 
 
 def test_oversized_body_is_refused_with_the_documented_error(stack: RunningStack) -> None:
-    """Over the route's limit (5 MB: what a Lambda receives whole) the function answers Altcraft's
-    documented 400; over 10 MB API Gateway itself refuses (413, which it cannot customise)."""
+    """Over the route's limit (5 MB: what a Lambda receives whole) Altcraft's documented 400. Over
+    10 MB API Gateway itself would refuse with a 413 it cannot customise: the template's CloudFront
+    function answers first (its Content-Length, before the body is read), as here, where the local
+    stack runs that same function, in JSON or in XML for an XML request."""
     padding = "x" * (5 * 1024 * 1024 + 1024)
     answer = post(
         stack,
@@ -233,7 +235,23 @@ def test_oversized_body_is_refused_with_the_documented_error(stack: RunningStack
         headers={"Content-Type": "application/json"},
         timeout=60,
     )
-    assert eleven.status_code == 413
+    assert eleven.status_code == 400
+    assert eleven.json() == {
+        "error": 400,
+        "error_text": "Invalid request",
+        "error_debug": "http: request body too large",
+    }
+    eleven_xml = requests.post(
+        stack.url + START_BATCH_TASK,
+        data=b"<xml>" + b"x" * (11 * 1024 * 1024) + b"</xml>",
+        headers={"Content-Type": "application/xml"},
+        timeout=60,
+    )
+    assert eleven_xml.status_code == 400
+    assert eleven_xml.headers["Content-Type"] == "application/xml"
+    root = ElementTree.fromstring(eleven_xml.text)
+    assert root.findtext("error") == "400" and root.findtext("error_text") == "Invalid request"
+    assert root.findtext("error_debug") == "http: request body too large"
 
 
 def test_missing_or_wrong_token_is_401_in_altcraft_envelope(stack: RunningStack) -> None:
