@@ -32,14 +32,23 @@ def definition_key(environment_id: str, name: str) -> keys.Key:
     return {"pk": _list_key(environment_id), "sk": f"{_SK_PREFIX}{name}"}
 
 
-def ensure(environment_id: str, names: set[str], now: str, client: DynamoDBClient | None = None) -> set[str]:
-    """Define every name not defined yet; returns the names this call defined."""
+def ensure(
+    environment_id: str,
+    names: set[str],
+    now: str,
+    client: DynamoDBClient | None = None,
+    *,
+    known: set[str] | None = None,
+) -> set[str]:
+    """Define every name not defined yet; returns the names this call defined. `known`: those
+    of the names the caller has just read defined (store.sequenzy_reads), instead of a read here."""
     if not names:
         return set()
     client = client or aws.dynamodb()
     table = settings().table_name
-    wanted = [items.key(definition_key(environment_id, name)) for name in sorted(names)]
-    known = {items.doc(raw)["name"] for raw in batches.get(client, table, wanted)}
+    if known is None:
+        wanted = [items.key(definition_key(environment_id, name)) for name in sorted(names)]
+        known = {items.doc(raw)["name"] for raw in batches.get(client, table, wanted)}
     created: set[str] = set()
     for name in sorted(names - known):
         try:
