@@ -71,7 +71,7 @@ def test_events_of_several_requests_are_paged_newest_first_across_them(cloud: Cl
         pages = activity(cloud, "pager", limit)
         assert [i for page in pages for i in page] == newest_first, (limit, pages)
         assert all(len(page) == limit for page in pages[:-1])
-    status, _, page = cloud.api("GET", "/v1/subscribers/pager/events", query={"limit": "3"})
+    _, _, page = cloud.api("GET", "/v1/subscribers/pager/events", query={"limit": "3"})
     assert [(e["name"], e["occurredAt"]) for e in page["data"]] == [
         ("seen", at(9)),
         ("seen", at(8)),
