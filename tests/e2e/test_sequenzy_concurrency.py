@@ -29,6 +29,7 @@ def test_concurrent_identical_requests_record_and_trigger_each_event_id_once(
     for event_id in event_ids:
         mine = [e for e in events if e["id"] == event_id]
         assert sum(1 for e in mine if not e.get("duplicate")) == 1, mine
+    assert sum(1 for e in events if e["definitionCreated"]) == 1, events  # race_won: new, defined once
     queued = [w for e in events for w in e.get("workflows", []) if w["status"] == "queued"]
     assert len(queued) == len(event_ids), events
     activity = sequenzy.call("GET", "/v1/subscribers/racer-1/events", params={"limit": 50}).json()["data"]

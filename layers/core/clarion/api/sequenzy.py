@@ -71,9 +71,9 @@ def bulk_events() -> Response[dict[str, Any]]:
     now = now_iso()
     parsed = sequenzy.parse_events(request.events)
     names = {e.name for e in parsed if isinstance(e, SequenzyEvent)}
-    subscriber_id, stored, created, defined = _subscriber(environment_id, request, names, now)
+    subscriber_id, stored, created, known = _subscriber(environment_id, request, names, now)
     pending = (stored.get("optIn") or {}).get("status") == OptInStatus.PENDING
-    answers, started = _events(environment_id, subscriber_id, request.events, parsed, defined, now, pending)
+    answers, started = _events(environment_id, subscriber_id, request.events, parsed, known, now, pending)
     if created and pending:
         opt_in.ensure_confirmation_workflow(environment_id)
         link = opt_in.link_for(_base_url(), environment_id, subscriber_id)
@@ -109,8 +109,8 @@ def bulk_events() -> Response[dict[str, Any]]:
 def _subscriber(
     environment_id: str, request: BulkEventsRequest, names: set[str], now: str
 ) -> tuple[str, dict[str, Any], bool, set[str]]:
-    """(subscriberId, stored subscriber, created by this request, the names this request
-    defined). The subscriber it most likely names, its email's entry and the definitions are
+    """(subscriberId, stored subscriber, created by this request, those of the names defined
+    already). The subscriber it most likely names, its email's entry and the definitions are
     read together (store.sequenzy_reads). The environment's optInMode is read only when the
     subscriber is new: a known one carries its standing (`optIn`)."""
     email = request.email
@@ -151,8 +151,7 @@ def _subscriber(
     for old in previous_email:
         if email is not None and sequenzy.normalized_email(old) != sequenzy.normalized_email(email):
             subscriber_emails.release(environment_id, old, subscriber_id)
-    defined = event_definitions.ensure(environment_id, names, now, known=found.defined)
-    return subscriber_id, stored, created, defined
+    return subscriber_id, stored, created, found.defined
 
 
 def _indexed(environment_id: str, email: str) -> str:
@@ -170,13 +169,14 @@ def _events(
     subscriber_id: str,
     raw_events: list[Any],
     parsed: list[SequenzyEvent | SequenzyError],
-    defined: set[str],
+    known: set[str],
     now: str,
     pending: bool,
 ) -> tuple[list[dict[str, Any]], list[tuple[int | None, Trigger]]]:
     """Each event's answer and the triggers to start (with their event's index; those of a
-    pending subscriber are held instead). The events are recorded first, each eventId once
-    (store.subscriber_events): one recorded before is a duplicate and starts nothing."""
+    pending subscriber are held instead). The events are recorded first, each eventId once,
+    with the definitions of new names (store.subscriber_events): an event recorded before is a
+    duplicate and starts nothing; a name another request defined meanwhile was not created here."""
     valid = {i: e for i, e in enumerate(parsed) if isinstance(e, SequenzyEvent)}
     ids = {i: e.event_id or f"{sequenzy.GENERATED_EVENT_PREFIX}{uuid.uuid4().hex}" for i, e in valid.items()}
     firsts = {ids[i]: i for i in reversed(valid)}  # an eventId repeated in the request: its first
@@ -192,8 +192,10 @@ def _events(
         if firsts[ids[i]] == i
     ]
     given = {e.event_id for e in valid.values() if e.event_id}
-    seen = subscriber_events.record(environment_id, subscriber_id, new, given)
-    defined = set(defined)
+    names = {e.name for e in valid.values()} - known
+    definitions = {n: event_definitions.new_definition(environment_id, n, now) for n in sorted(names)}
+    seen, existing = subscriber_events.record(environment_id, subscriber_id, new, given, also=definitions)
+    defined = names - existing
     fresh: dict[int, SequenzyEvent] = {}
     answers: list[dict[str, Any]] = []
     for index, event in enumerate(parsed):

@@ -56,19 +56,27 @@ def record(
     events: list[dict[str, Any]],
     claimed: set[str],
     client: DynamoDBClient | None = None,
-) -> set[str]:
+    *,
+    also: dict[str, dict[str, Any]] | None = None,
+) -> tuple[set[str], set[str]]:
     """Record events `{id, name, properties, occurredAt, recordedAt}` (ids distinct; `claimed`:
-    those ids that are the caller's eventIds, each recorded once ever). Returns the ids that
-    were recorded before and so were not recorded now."""
+    those ids that are the caller's eventIds, each recorded once ever), and put the items of
+    `also` (by a name of the caller's) in the same transactions, each on condition that its key
+    is free. Returns (the ids recorded before, so not recorded now; the names in `also` whose
+    key was taken, so not put now)."""
     client = client or aws.dynamodb()
     table = settings().table_name
     duplicates: set[str] = set()
-    pending = list(events)
+    existing: set[str] = set()
+    pending, extra = list(events), dict(also or {})
     conflicts = 0
-    while pending:
+    while pending or extra:
         retry: list[dict[str, Any]] = []
-        for chunk in _transactions(pending):
+        kept: dict[str, dict[str, Any]] = {}
+        for chunk, extras in _transactions(pending, extra):
             writes, owners = _writes(table, environment_id, subscriber_id, chunk, claimed)
+            writes += [_put_if_new(table, item) for item in extras.values()]
+            owners += [("also", name) for name in extras]
             try:
                 client.transact_write_items(TransactItems=writes)
             except client.exceptions.TransactionCanceledException as error:
@@ -81,15 +89,31 @@ def record(
                     if conflicts >= _CONFLICT_ATTEMPTS:
                         raise
                     time.sleep(0.05 * conflicts)
-                duplicates |= taken
-                retry += [e for e in chunk if e["id"] not in taken]
-        pending = retry
-    return duplicates
+                duplicates |= {i for kind, i in taken if kind == "event"}
+                existing |= {name for kind, name in taken if kind == "also"}
+                retry += [e for e in chunk if ("event", e["id"]) not in taken]
+                kept |= {name: item for name, item in extras.items() if ("also", name) not in taken}
+        pending, extra = retry, kept
+    return duplicates, existing
 
 
-def _transactions(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """The events in groups of at most 100 (each costs at most one item of its transaction)."""
-    return [events[i : i + _MAX_TRANSACTION_ITEMS] for i in range(0, len(events), _MAX_TRANSACTION_ITEMS)]
+def _transactions(
+    events: list[dict[str, Any]], extra: dict[str, dict[str, Any]]
+) -> list[tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]]:
+    """The events and the other items in transactions of at most 100 items (an event costs at
+    most one)."""
+    names = list(extra)
+    groups: list[tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]] = []
+    while events or names:
+        taken, names = names[:_MAX_TRANSACTION_ITEMS], names[_MAX_TRANSACTION_ITEMS:]
+        room = _MAX_TRANSACTION_ITEMS - len(taken)
+        groups.append((events[:room], {name: extra[name] for name in taken}))
+        events = events[room:]
+    return groups
+
+
+def _put_if_new(table: str, item: dict[str, Any]) -> TransactWriteItemTypeDef:
+    return {"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
 def _parts(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -108,8 +132,8 @@ def _parts(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 def _writes(
     table: str, environment_id: str, subscriber_id: str, events: list[dict[str, Any]], claimed: set[str]
-) -> tuple[list[TransactWriteItemTypeDef], list[str]]:
-    """One transaction's items, and per item the event id whose claim it is."""
+) -> tuple[list[TransactWriteItemTypeDef], list[tuple[str, str]]]:
+    """One transaction's items, and per item the event whose claim it is (`("event", id)`)."""
     puts: list[tuple[dict[str, Any], str]] = []
     for part in _parts(events):
         first = part[0]["id"]
@@ -130,11 +154,7 @@ def _writes(
             for e in part[1:]
             if e["id"] in claimed
         ]
-    writes: list[TransactWriteItemTypeDef] = [
-        {"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
-        for item, _ in puts
-    ]
-    return writes, [owner for _, owner in puts]
+    return [_put_if_new(table, item) for item, _ in puts], [("event", owner) for _, owner in puts]
 
 
 def page(
