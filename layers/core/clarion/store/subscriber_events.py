@@ -4,7 +4,7 @@
 | access pattern                                | pk                        | sk          | gsi1pk / gsi1sk                                   |
 |-----------------------------------------------|---------------------------|-------------|---------------------------------------------------|
 | an eventId recorded once (its claim)          | ENV#<env>#SUBEVENTS#<sub> | E#<eventId> |                                                   |
-| a request's events (one part, ≤ PART_BYTES)   | ENV#<env>#SUBEVENTS#<sub> | E#<its first event's id> | ENV#<env>#ACTIVITY#<sub> / <newest occurredAt>#<first id> |
+| a request's events (one part, ≤ PART_BYTES)   | ENV#<env>#SUBEVENTS#<sub> | E#<its first event's id> | ENV#<env>#ACTIVITY#<sub> / <newest occurredAt>#<digest of first id> |
 
 A request's events are written in one TransactWriteItems (per 100 events): one part item holding
 them (`doc: {events}`, and `oldest`, its oldest occurredAt), keyed by its first event's id so
@@ -20,6 +20,7 @@ one (every unread part's events are at most as new as its newest)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,11 @@ def _key(environment_id: str, subscriber_id: str, event_id: str) -> keys.Key:
 
 def _activity(environment_id: str, subscriber_id: str) -> str:
     return f"ENV#{environment_id}#ACTIVITY#{subscriber_id}"
+
+
+def _digest(event_id: str) -> str:
+    """A short stand-in for an id in an index key (an eventId may take most of the 1 KB a key holds)."""
+    return hashlib.sha256(event_id.encode()).hexdigest()[:24]
 
 
 def _order(event: dict[str, Any]) -> tuple[str, str]:
@@ -143,7 +149,7 @@ def _writes(
                     _key(environment_id, subscriber_id, first),
                     {"events": part},
                     gsi1pk=_activity(environment_id, subscriber_id),
-                    gsi1sk=f"{max(e['occurredAt'] for e in part)}#{first}",
+                    gsi1sk=f"{max(e['occurredAt'] for e in part)}#{_digest(first)}",
                     oldest=min(e["occurredAt"] for e in part),
                 ),
                 first,
