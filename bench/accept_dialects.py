@@ -92,8 +92,7 @@ def dialects_section() -> Section:
         "Sequenzy's request also finds or creates its subscriber, defines new event names and "
         "records its events once per eventId, which the other dialects do not: one BatchGetItem "
         "(subscriber, email entry, definitions) and one TransactWriteItems per 100 events (the "
-        "request's activity item, the eventId claims, new definitions); and its eventIds give "
-        "caller-chosen transactionIds, which intake claims in one TransactWriteItems."
+        "request's activity item, the eventId claims, new definitions)."
     )
     return section
 

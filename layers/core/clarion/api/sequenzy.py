@@ -8,8 +8,9 @@ events are recorded on its activity (store.subscriber_events: one TransactWriteI
 events, each eventId claimed once) and, when a workflow's workflowId is the event's name, each
 starts that workflow with the event's properties as payload. An eventId makes an event
 idempotent: a repeat (in an earlier request, a concurrent one or the same one) is answered
-`duplicate: true`, recorded once and started once (its transactionId is derived from it, and
-claimed by intake).
+`duplicate: true`, recorded once and started once: the claim of its eventId is what makes it
+start once (its workflow runs under intake's own transactionId; a held one's is derived from
+the event, since a confirmation may be followed twice).
 
 Under double opt-in (`optInMode: double_opt_in`, PATCH /v1/environment) a new subscriber is
 stored pending, one confirmation email is queued (api.opt_in), its events are recorded, and the
@@ -226,10 +227,11 @@ def _events(
         workflow = found.get(event.name)
         if workflow is None or not workflow.active:
             continue
+        # Started now, its event was claimed by this request just before (recorded once), so it
+        # starts once under intake's own id; a held one keeps an id derived from its event: it
+        # may be released twice, and intake claims that id once.
         transaction_id = (
-            sequenzy.transaction_id_for(subscriber_id, ids[index], workflow.workflow_id)
-            if event.event_id or pending
-            else None
+            sequenzy.transaction_id_for(subscriber_id, ids[index], workflow.workflow_id) if pending else None
         )
         trigger = Trigger(workflow.workflow_id, subscriber_id, dict(event.properties), transaction_id)
         if pending:
