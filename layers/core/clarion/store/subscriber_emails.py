@@ -26,22 +26,9 @@ def entry_key(environment_id: str, email: str) -> keys.Key:
     return {"pk": f"ENV#{environment_id}#SUBEMAIL#{email.strip().lower()}", "sk": "EMAIL"}
 
 
-def owner(environment_id: str, email: str, client: DynamoDBClient | None = None) -> str | None:
-    """The subscriberId the address belongs to, or None (a strongly consistent GetItem)."""
-    found = (
-        (client or aws.dynamodb())
-        .get_item(
-            TableName=settings().table_name,
-            Key=items.key(entry_key(environment_id, email)),
-            ConsistentRead=True,
-        )
-        .get("Item")
-    )
-    return owner_of(found)
-
-
 def owner_of(entry: dict[str, Any] | None) -> str | None:
-    """The subscriberId a raw entry (read by another call) names, or None."""
+    """The subscriberId a raw entry names, or None (the entry is read with the request's other
+    items: store.sequenzy_reads)."""
     return items.string(entry, "subscriberId") if entry else None
 
 
