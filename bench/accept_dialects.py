@@ -90,8 +90,9 @@ def dialects_section() -> Section:
     ]
     section.notes.append(
         "Sequenzy's request also finds or creates its subscriber, defines new event names and "
-        "records every event on the subscriber's activity (BatchWriteItem, 25 a call), which the "
-        "other dialects do not: its calls above 12 are those reads and writes, not the intake's."
+        "records its events once per eventId, which the other dialects do not: one BatchGetItem "
+        "(subscriber, email entry, definitions) and one TransactWriteItems per 100 events (the "
+        "request's activity item, the eventId claims, new definitions)."
     )
     return section
 

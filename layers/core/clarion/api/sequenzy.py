@@ -1,12 +1,16 @@
 """Sequenzy's bulk events route: `POST /api/v1/subscribers/events/bulk` (also `/v1/...`), many
 events for one subscriber (dialects.sequenzy).
 
-Per request: the subscriber is found by externalId (its subscriberId) or by email (one GetItem
-of store.subscriber_emails), created if new; its event names are defined once
-(store.event_definitions); each new event is recorded on its activity (store.subscriber_events)
-and, when a workflow's workflowId is the event's name, starts that workflow with the event's
-properties as payload. An eventId makes an event idempotent: a repeat is answered
-`duplicate: true`, recorded once and started once (its transactionId is derived from it).
+Per request: the subscriber is found by externalId (its subscriberId) or by email
+(store.subscriber_emails), created if new; its event names are defined once
+(store.event_definitions), all three read in one BatchGetItem (store.sequenzy_reads); the new
+events are recorded on its activity (store.subscriber_events: one TransactWriteItems per 100
+events, each eventId claimed once) and, when a workflow's workflowId is the event's name, each
+starts that workflow with the event's properties as payload. An eventId makes an event
+idempotent: a repeat (in an earlier request, a concurrent one or the same one) is answered
+`duplicate: true`, recorded once and started once: the claim of its eventId is what makes it
+start once (its workflow runs under intake's own transactionId; a held one's is derived from
+the event, since a confirmation may be followed twice).
 
 Under double opt-in (`optInMode: double_opt_in`, PATCH /v1/environment) a new subscriber is
 stored pending, one confirmation email is queued (api.opt_in), its events are recorded, and the
@@ -38,6 +42,7 @@ from clarion.model.refusal import RefusalType
 from clarion.store import (
     event_definitions,
     profile_match,
+    sequenzy_reads,
     subscriber_emails,
     subscriber_events,
     subscribers,
@@ -66,9 +71,10 @@ def bulk_events() -> Response[dict[str, Any]]:
     headers = limits.take(environment_id, cost=len(request.events))
     now = now_iso()
     parsed = sequenzy.parse_events(request.events)
-    subscriber_id, stored, created = _subscriber(environment_id, request, now)
+    names = {e.name for e in parsed if isinstance(e, SequenzyEvent)}
+    subscriber_id, stored, created, known = _subscriber(environment_id, request, names, now)
     pending = (stored.get("optIn") or {}).get("status") == OptInStatus.PENDING
-    answers, started, recorded = _events(environment_id, subscriber_id, request.events, parsed, now, pending)
+    answers, started = _events(environment_id, subscriber_id, request.events, parsed, known, now, pending)
     if created and pending:
         opt_in.ensure_confirmation_workflow(environment_id)
         link = opt_in.link_for(_base_url(), environment_id, subscriber_id)
@@ -87,8 +93,6 @@ def bulk_events() -> Response[dict[str, Any]]:
         answers[owner].setdefault("workflows", []).append(_started(trigger, outcome))
         if outcome.error_type == RefusalType.ENQUEUE_FAILED:
             answers[owner] |= {"success": False, "error": f"events.{owner}: {outcome.error}"}
-    # Recorded once handed on: a retry after a failure in between still starts them (once).
-    subscriber_events.record(environment_id, subscriber_id, recorded)
     if bulk_id:
         headers["Location"] = f"/v1/events/trigger/bulk/{bulk_id}"
     failed = [a["error"] for a in answers if a.get("success") is False]
@@ -104,17 +108,22 @@ def bulk_events() -> Response[dict[str, Any]]:
 
 
 def _subscriber(
-    environment_id: str, request: BulkEventsRequest, now: str
-) -> tuple[str, dict[str, Any], bool]:
-    """(subscriberId, stored subscriber, created by this request). The environment's optInMode
-    is read only when the subscriber is new: a known one carries its standing (`optIn`)."""
+    environment_id: str, request: BulkEventsRequest, names: set[str], now: str
+) -> tuple[str, dict[str, Any], bool, set[str]]:
+    """(subscriberId, stored subscriber, created by this request, those of the names defined
+    already). The subscriber it most likely names, its email's entry and the definitions are
+    read together (store.sequenzy_reads). The environment's optInMode is read only when the
+    subscriber is new: a known one carries its standing (`optIn`)."""
     email = request.email
+    assert email is not None or request.external_id is not None  # parse_request: one of the two
+    likely = request.external_id or sequenzy.subscriber_id_for_email(email or "")
+    found = sequenzy_reads.read(environment_id, likely, email, names)
     if request.external_id is not None:
         subscriber_id = request.external_id
     else:
-        assert email is not None  # parse_request: one of the two
-        subscriber_id = subscriber_emails.owner(environment_id, email) or _indexed(environment_id, email)
-    if email is not None and request.external_id is not None:
+        assert email is not None
+        subscriber_id = found.email_owner or _indexed(environment_id, email)
+    if email is not None and request.external_id is not None and found.email_owner != subscriber_id:
         if other := subscriber_emails.claim(environment_id, email, subscriber_id):
             raise ConflictError(f"email: '{email}' belongs to another subscriber ('{other}')")
     elif email is not None and not subscriber_id:
@@ -138,11 +147,12 @@ def _subscriber(
         previous_email[:] = [current["email"]] if current and current.get("email") else []
         return merged | {"updatedAt": now}
 
-    stored, created = subscribers.upsert_with(environment_id, subscriber_id, change)
+    prefetched = (found.subscriber,) if subscriber_id == found.subscriber_id else None
+    stored, created = subscribers.upsert_with(environment_id, subscriber_id, change, prefetched=prefetched)
     for old in previous_email:
         if email is not None and sequenzy.normalized_email(old) != sequenzy.normalized_email(email):
             subscriber_emails.release(environment_id, old, subscriber_id)
-    return subscriber_id, stored, created
+    return subscriber_id, stored, created, found.defined
 
 
 def _indexed(environment_id: str, email: str) -> str:
@@ -160,16 +170,33 @@ def _events(
     subscriber_id: str,
     raw_events: list[Any],
     parsed: list[SequenzyEvent | SequenzyError],
+    known: set[str],
     now: str,
     pending: bool,
-) -> tuple[list[dict[str, Any]], list[tuple[int | None, Trigger]], list[dict[str, Any]]]:
-    """Each event's answer, the triggers to start (with their event's index; those of a pending
-    subscriber are held instead), and the events to record."""
+) -> tuple[list[dict[str, Any]], list[tuple[int | None, Trigger]]]:
+    """Each event's answer and the triggers to start (with their event's index; those of a
+    pending subscriber are held instead). The events are recorded first, each eventId once,
+    with the definitions of new names (store.subscriber_events): an event recorded before is a
+    duplicate and starts nothing; a name another request defined meanwhile was not created here."""
     valid = {i: e for i, e in enumerate(parsed) if isinstance(e, SequenzyEvent)}
     ids = {i: e.event_id or f"{sequenzy.GENERATED_EVENT_PREFIX}{uuid.uuid4().hex}" for i, e in valid.items()}
+    firsts = {ids[i]: i for i in reversed(valid)}  # an eventId repeated in the request: its first
+    new = [
+        {
+            "id": ids[i],
+            "name": e.name,
+            "properties": e.properties,
+            "occurredAt": e.occurred(now),
+            "recordedAt": now,
+        }
+        for i, e in valid.items()
+        if firsts[ids[i]] == i
+    ]
     given = {e.event_id for e in valid.values() if e.event_id}
-    seen = subscriber_events.recorded(environment_id, subscriber_id, given)
-    defined = event_definitions.ensure(environment_id, {e.name for e in valid.values()}, now)
+    names = {e.name for e in valid.values()} - known
+    definitions = {n: event_definitions.new_definition(environment_id, n, now) for n in sorted(names)}
+    seen, existing = subscriber_events.record(environment_id, subscriber_id, new, given, also=definitions)
+    defined = names - existing
     fresh: dict[int, SequenzyEvent] = {}
     answers: list[dict[str, Any]] = []
     for index, event in enumerate(parsed):
@@ -200,10 +227,11 @@ def _events(
         workflow = found.get(event.name)
         if workflow is None or not workflow.active:
             continue
+        # Started now, its event was claimed by this request just before (recorded once), so it
+        # starts once under intake's own id; a held one keeps an id derived from its event: it
+        # may be released twice, and intake claims that id once.
         transaction_id = (
-            sequenzy.transaction_id_for(subscriber_id, ids[index], workflow.workflow_id)
-            if event.event_id or pending
-            else None
+            sequenzy.transaction_id_for(subscriber_id, ids[index], workflow.workflow_id) if pending else None
         )
         trigger = Trigger(workflow.workflow_id, subscriber_id, dict(event.properties), transaction_id)
         if pending:
@@ -223,17 +251,7 @@ def _events(
             started.append((index, trigger))
     if held:
         held_triggers.hold(environment_id, subscriber_id, held)
-    recorded = [
-        {
-            "id": ids[i],
-            "name": e.name,
-            "properties": e.properties,
-            "occurredAt": e.occurred(now),
-            "recordedAt": now,
-        }
-        for i, e in fresh.items()
-    ]
-    return answers, started, recorded
+    return answers, started
 
 
 def _started(trigger: Trigger, outcome: RecordOutcome) -> dict[str, Any]:

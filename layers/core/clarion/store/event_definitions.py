@@ -5,8 +5,9 @@ time a name arrives), listed at `GET /v1/event-definitions`.
 |--------------------------------------|----------------------|-------------|
 | definition by name; list, by name    | ENV#<env>#EVENTDEFS  | DEF#<name>  |
 
-A request's names are read in one BatchGetItem; each name not found is created with a
-conditional PutItem (attribute_not_exists), so of two requests racing on a new name exactly one
+A request's names are read with its other items (store.sequenzy_reads); each name not found is
+created by a Put on condition that its key is free, inside the transaction that records the
+request's events (store.subscriber_events), so of two requests racing on a new name exactly one
 is told it created the definition."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from clarion import aws
 from clarion.config import settings
-from clarion.store import batches, items, keys, paging
+from clarion.store import items, keys, paging
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,26 +33,9 @@ def definition_key(environment_id: str, name: str) -> keys.Key:
     return {"pk": _list_key(environment_id), "sk": f"{_SK_PREFIX}{name}"}
 
 
-def ensure(environment_id: str, names: set[str], now: str, client: DynamoDBClient | None = None) -> set[str]:
-    """Define every name not defined yet; returns the names this call defined."""
-    if not names:
-        return set()
-    client = client or aws.dynamodb()
-    table = settings().table_name
-    wanted = [items.key(definition_key(environment_id, name)) for name in sorted(names)]
-    known = {items.doc(raw)["name"] for raw in batches.get(client, table, wanted)}
-    created: set[str] = set()
-    for name in sorted(names - known):
-        try:
-            client.put_item(
-                TableName=table,
-                Item=items.item(definition_key(environment_id, name), {"name": name, "createdAt": now}),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except client.exceptions.ConditionalCheckFailedException:
-            continue  # another request defined it first
-        created.add(name)
-    return created
+def new_definition(environment_id: str, name: str, now: str) -> dict[str, Any]:
+    """The item that defines a name, to be put on condition that its key is free."""
+    return items.item(definition_key(environment_id, name), {"name": name, "createdAt": now})
 
 
 def page(

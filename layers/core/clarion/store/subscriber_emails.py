@@ -22,20 +22,14 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-def _key(environment_id: str, email: str) -> keys.Key:
+def entry_key(environment_id: str, email: str) -> keys.Key:
     return {"pk": f"ENV#{environment_id}#SUBEMAIL#{email.strip().lower()}", "sk": "EMAIL"}
 
 
-def owner(environment_id: str, email: str, client: DynamoDBClient | None = None) -> str | None:
-    """The subscriberId the address belongs to, or None (a strongly consistent GetItem)."""
-    found = (
-        (client or aws.dynamodb())
-        .get_item(
-            TableName=settings().table_name, Key=items.key(_key(environment_id, email)), ConsistentRead=True
-        )
-        .get("Item")
-    )
-    return items.string(found, "subscriberId") if found else None
+def owner_of(entry: dict[str, Any] | None) -> str | None:
+    """The subscriberId a raw entry names, or None (the entry is read with the request's other
+    items: store.sequenzy_reads)."""
+    return items.string(entry, "subscriberId") if entry else None
 
 
 def claim(
@@ -46,7 +40,7 @@ def claim(
     try:
         client.put_item(
             TableName=settings().table_name,
-            Item=items.item(_key(environment_id, email), subscriberId=subscriber_id),
+            Item=items.item(entry_key(environment_id, email), subscriberId=subscriber_id),
             ConditionExpression="attribute_not_exists(pk) OR subscriberId = :me",
             ExpressionAttributeValues={":me": items.s(subscriber_id)},
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -65,7 +59,7 @@ def release(
     try:
         client.delete_item(
             TableName=settings().table_name,
-            Key=items.key(_key(environment_id, email)),
+            Key=items.key(entry_key(environment_id, email)),
             ConditionExpression="subscriberId = :me",
             ExpressionAttributeValues={":me": items.s(subscriber_id)},
         )

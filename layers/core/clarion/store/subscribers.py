@@ -125,9 +125,13 @@ def upsert_with(
     subscriber_id: str,
     change: Callable[[dict[str, Any] | None], dict[str, Any]],
     client: DynamoDBClient | None = None,
+    *,
+    prefetched: tuple[dict[str, Any] | None] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Create or change the subscriber with `change(stored or None)` (retried if another writer
-    got in between; no write when it returns the stored doc as it was). Returns (stored, created)."""
+    got in between; no write when it returns the stored doc as it was). Returns (stored, created).
+    `prefetched`: the raw item (or None: not stored) a strongly consistent read of the caller
+    just found, used instead of a first read of its own."""
     created = False
 
     def tracked(current: dict[str, Any] | None) -> dict[str, Any]:
@@ -135,7 +139,7 @@ def upsert_with(
         created = current is None
         return change(current)
 
-    stored = _mutate(client or aws.dynamodb(), environment_id, subscriber_id, tracked)
+    stored = _mutate(client or aws.dynamodb(), environment_id, subscriber_id, tracked, prefetched)
     assert stored is not None
     return stored, created
 
@@ -262,11 +266,12 @@ def _mutate(
     environment_id: str,
     subscriber_id: str,
     change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+    prefetched: tuple[dict[str, Any] | None] | None = None,
 ) -> dict[str, Any] | None:
     """Read, change, write on condition that nobody wrote in between; retried a few times."""
     table = settings().table_name
-    for _ in range(_ATTEMPTS):
-        raw = _read(client, environment_id, subscriber_id)
+    for attempt in range(_ATTEMPTS):
+        raw = prefetched[0] if prefetched and not attempt else _read(client, environment_id, subscriber_id)
         current = items.doc(raw) if raw else None
         new = change(current)
         if new is None or (new == current and "gsi1pk" in (raw or {})):
