@@ -51,7 +51,6 @@ from __future__ import annotations
 import hashlib
 from typing import TypedDict
 
-
 SHARDS = 100
 """Partitions of the subscriber listing and of a transaction's claims."""
 
@@ -136,12 +135,16 @@ def message(environment_id: str, transaction_id: str, subscriber_id: str, step_i
     }
 
 
-def legacy_message(environment_id: str, transaction_id: str, subscriber_id: str, step_id: str) -> Key:
-    """Where a claim written before the claims were sharded lives: the transaction's partition."""
-    return {"pk": transaction(environment_id, transaction_id)["pk"], "sk": f"MSG#{subscriber_id}#{step_id}"}
+def message_keys(environment_id: str, transaction_id: str, subscriber_id: str, step_id: str) -> list[Key]:
+    """Where a claim may be: its shard, then the transaction's partition, where claims written
+    before the sharding are (a point read or change tries the next when one finds nothing)."""
+    sharded = message(environment_id, transaction_id, subscriber_id, step_id)
+    return [sharded, {"pk": transaction(environment_id, transaction_id)["pk"], "sk": sharded["sk"]}]
 
 
-def message_partitions(environment_id: str, transaction_id: str, subscriber_id: str | None = None) -> list[str]:
+def message_partitions(
+    environment_id: str, transaction_id: str, subscriber_id: str | None = None
+) -> list[str]:
     """The partitions holding a transaction's claims (one subscriber's, if given): the shards and
     the unsharded transaction partition."""
     legacy = transaction(environment_id, transaction_id)["pk"]

@@ -74,18 +74,20 @@ def settle(
             ":feed": items.s(keys.feed(environment_id, subscriber_id)),
             ":feed_order": items.s(f"{message['createdAt']}#{transaction_id}#{step_id}"),
         }
-    try:
-        client.update_item(
-            TableName=settings().table_name,
-            Key=items.key(keys.message(environment_id, transaction_id, subscriber_id, step_id)),
-            UpdateExpression=update,
-            ConditionExpression="#status = :expected",
-            ExpressionAttributeNames={"#doc": "doc", "#status": "status"},
-            ExpressionAttributeValues=values,
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    for key in keys.message_keys(environment_id, transaction_id, subscriber_id, step_id):
+        try:
+            client.update_item(
+                TableName=settings().table_name,
+                Key=items.key(key),
+                UpdateExpression=update,
+                ConditionExpression="#status = :expected",
+                ExpressionAttributeNames={"#doc": "doc", "#status": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            continue
+        return True
+    return False
 
 
 def for_transaction(environment_id: str, transaction_id: str) -> list[dict[str, Any]]:
@@ -251,20 +253,25 @@ def mark(
         return None
     client = aws.dynamodb()
     flags = {name: value for name, value in (("isRead", read), ("isSeen", seen)) if value is not None}
-    try:
-        answer = client.update_item(
-            TableName=settings().table_name,
-            Key=items.key(keys.message(environment_id, found[0], subscriber_id, found[1])),
-            UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in flags),
-            ConditionExpression="attribute_exists(pk) AND gsi1pk = :feed AND #status = :delivered",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={f":{name}": {"BOOL": value} for name, value in flags.items()}
-            | {":feed": items.s(keys.feed(environment_id, subscriber_id)), ":delivered": items.s(_DELIVERED)},
-            ReturnValues="ALL_NEW",
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return None
-    return _in_app(answer["Attributes"])
+    for key in keys.message_keys(environment_id, found[0], subscriber_id, found[1]):
+        try:
+            answer = client.update_item(
+                TableName=settings().table_name,
+                Key=items.key(key),
+                UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in flags),
+                ConditionExpression="attribute_exists(pk) AND gsi1pk = :feed AND #status = :delivered",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={f":{name}": {"BOOL": value} for name, value in flags.items()}
+                | {
+                    ":feed": items.s(keys.feed(environment_id, subscriber_id)),
+                    ":delivered": items.s(_DELIVERED),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            continue
+        return _in_app(answer["Attributes"])
+    return None
 
 
 def _in_app(raw: dict[str, Any]) -> dict[str, Any]:
