@@ -138,10 +138,11 @@ def merged_page(
     answer), and whether more follow. Each Query names where it starts in its key condition.
 
     The partitions are read at once, each a share of the page; one that runs out of its share
-    while the merge still needs it is read on. As in query_page, one item more is read, and a
-    page stops before MAX_PAGE_BYTES."""
+    while the merge still needs it is read on, twice as much each time (up to the page: an
+    unsharded partition with most of the items takes a few reads, not one per share). As in
+    query_page, one item more is read, and a page stops before MAX_PAGE_BYTES."""
     share = min(limit + 1, max(2, 2 * -(-(limit + 1) // len(queries))))
-    heads = [_PartitionReader(client, query, share, keep) for query in queries]
+    heads = [_PartitionReader(client, query, share, limit + 1, keep) for query in queries]
     with ThreadPoolExecutor(max_workers=min(_MERGE_THREADS, len(heads))) as pool:
         list(pool.map(_PartitionReader.fill, heads))
     found: list[dict[str, Any]] = []
@@ -157,16 +158,18 @@ def merged_page(
 
 
 class _PartitionReader:
-    """One partition's items in its Query's order, read `share` at a time as they are taken."""
+    """One partition's items in its Query's order, read as they are taken: `share` first, then
+    twice as many each time, never more than `most`."""
 
     def __init__(
         self,
         client: DynamoDBClient,
         query: dict[str, Any],
         share: int,
+        most: int,
         keep: Callable[[dict[str, Any]], bool] | None,
     ) -> None:
-        self.client, self.query, self.share, self.keep = client, query, share, keep
+        self.client, self.query, self.share, self.most, self.keep = client, query, share, most, keep
         self.buffer: list[dict[str, Any]] = []
         self.start: dict[str, Any] | None = None
         self.done = False
@@ -181,6 +184,7 @@ class _PartitionReader:
             self.buffer = [raw for raw in answer["Items"] if self.keep is None or self.keep(raw)]
             self.start = answer.get("LastEvaluatedKey")
             self.done = not self.start
+            self.share = min(2 * self.share, self.most)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         while True:
