@@ -90,6 +90,16 @@ def settle(
     return False
 
 
+def get(environment_id: str, transaction_id: str, subscriber_id: str, step_id: str) -> dict[str, Any] | None:
+    """One step item: from its shard, else from where claims were written before the sharding."""
+    client = aws.dynamodb()
+    for key in keys.message_keys(environment_id, transaction_id, subscriber_id, step_id):
+        raw = client.get_item(TableName=settings().table_name, Key=items.key(key)).get("Item")
+        if raw:
+            return items.doc(raw)
+    return None
+
+
 def for_transaction(environment_id: str, transaction_id: str) -> list[dict[str, Any]]:
     """Every step item of a transaction, in (subscriber, step) order: every shard of its claims
     (keys.message_partitions), read at once and each paged through."""
