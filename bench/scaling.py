@@ -70,6 +70,26 @@ class Shape:
         return sum(getattr(c, kind) for c in calls) / max(self.events, 1)
 
 
+# The part of a key naming a shard follows one of these: the rate bucket's (RATE#<n>), the
+# subscriber listing's (gsi1: SUBS#<n>), a transaction's claims' (TX#<id>#M#<n>).
+_SHARDED_BY = ("RATE", "SUBS", "M")
+
+
+def _by_subscriber_shard(per_key: dict[str, float]) -> dict[str, float]:
+    """Keys sharded by a hash of the subscriber id (store.keys.shard) as their shards' mean: the
+    shards take equal shares of what is written to all of them (a measured case writes too few
+    subscribers for its busiest shard to show the share), so one takes total / SHARDS."""
+    from clarion.store import keys
+
+    merged: dict[str, float] = {}
+    for pk, units in per_key.items():
+        head, _, tail = pk.rpartition("#")
+        if tail.isdigit() and head.rpartition("#")[2] in ("SUBS", "M"):
+            pk, units = f"{head}#0", units / keys.SHARDS  # every shard's share: shard 0 stands for all
+        merged[pk] = merged.get(pk, 0.0) + units
+    return merged
+
+
 def _shape_of(key: str) -> str:
     """A key with its ids taken out: ENV#<env>#TX#<id>; a GSI's as `gsi1: ENV#<env>#FEED#<id>`."""
     prefix = ""
@@ -83,7 +103,7 @@ def _shape_of(key: str) -> str:
             shaped.append("<env>")
         elif part.isalpha() and part.isupper():
             shaped.append(part)
-        elif part.isdigit() and i > 0 and parts[i - 1] == "RATE":
+        elif part.isdigit() and i > 0 and parts[i - 1] in _SHARDED_BY:
             shaped.append("<shard>")
         else:
             shaped.append("<id>")
@@ -115,7 +135,7 @@ def hot_keys(shapes: list[Shape], seconds_per_unit: dict[str, float]) -> list[Ho
     found: dict[str, HotKey] = {}
     for shape in shapes:
         measured = shape.measured
-        earlier = {pk for call in measured.earlier for pk, _, _ in call.keyed_units}
+        earlier = set(_by_subscriber_shard({pk: 0.0 for c in measured.earlier for pk, _, _ in c.keyed_units}))
         per_key: dict[str, float] = {}
         buckets: set[str] = set()
         for call in measured.window.calls:
@@ -123,6 +143,7 @@ def hot_keys(shapes: list[Shape], seconds_per_unit: dict[str, float]) -> list[Ho
                 per_key[pk] = per_key.get(pk, 0.0) + units
                 if sk == "RATE":
                     buckets.add(pk)
+        per_key = _by_subscriber_shard(per_key)
         fan_out = shape.events_per_request == 1 and measured.notifications > 10 * max(measured.events, 1)
         for pk, units in per_key.items():
             key_shape = _shape_of(pk)
@@ -460,7 +481,10 @@ def scaling_section() -> Section:
         f"WCU/s at {TARGET:,} and at {TARGET_10X:,} events/s. A trigger's own keys follow the rate only as far "
         "as that trigger carries it: a fan-out's transaction partition takes the whole notification rate; a "
         "bulk's keys are written within the time one worker invocation takes. The rate-limit bucket is sharded "
-        "(store/rate_buckets.py) at the rate the environment is configured for; its unsharded rate is shown too.",
+        "(store/rate_buckets.py) at the rate the environment is configured for; its unsharded rate is shown too. "
+        "The subscriber listing (gsi1 SUBS#<shard>) and a transaction's claims (TX#<id>#M#<shard>) are sharded by a "
+        "hash of the subscriber id (store/keys.py, SHARDS partitions): a shard takes an equal share of what is "
+        "written to them all, so its row is their total / SHARDS.",
         "",
         "| partition key | case | WRU on one key | shared | follows | WCU/s at 6,000 | at 60,000 | unsharded at 6,000 |",
         "|---|---|---:|---|---|---:|---:|---:|",

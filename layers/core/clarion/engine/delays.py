@@ -85,11 +85,8 @@ def pending_delay(record: TriggerRecord, workflow: Workflow, continuation: Conti
     not resumed by an earlier delivery of this part)."""
     delay_step = workflow.steps[continuation.step_index - 1]
     subscriber_id = continuation.subscriber_id or ""
-    stored = {
-        (m["subscriberId"], m["stepId"]): m
-        for m in messages.for_transaction(record.environment_id, record.transaction_id)
-    }
-    if stored.get((subscriber_id, delay_step.step_id), {}).get("status") != StepStatus.PENDING:
+    stored = messages.get(record.environment_id, record.transaction_id, subscriber_id, delay_step.step_id)
+    if (stored or {}).get("status") != StepStatus.PENDING:
         return None
     return delay_step
 

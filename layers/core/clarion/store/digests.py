@@ -187,25 +187,30 @@ def close(bucket: Bucket, cancelled: bool = False) -> list[str]:
 
 def payloads(bucket: Bucket, transaction_ids: list[str]) -> list[dict[str, Any]]:
     """The joined events' payloads, in the given order, from their digest step items (one
-    strongly consistent BatchGetItem per 100). A transaction whose item is gone is left out."""
+    strongly consistent BatchGetItem per 100; those not in their shard are looked for once more
+    where claims written before the sharding are). A transaction whose item is gone is left out."""
     client = aws.dynamodb()
     table = settings().table_name
     found: dict[str, Any] = {}
-    ids = list(dict.fromkeys(transaction_ids))
-    wanted = [
-        items.key(keys.message(bucket.environment_id, tx, bucket.subscriber_id, bucket.step_id)) for tx in ids
-    ]
-    # ConsistentRead: an event may have joined a moment before the window ended.
-    for raw in batches.get(
-        client,
-        table,
-        wanted,
-        ProjectionExpression="#doc",
-        ExpressionAttributeNames={"#doc": "doc"},
-        ConsistentRead=True,
-    ):
-        doc = items.doc(raw)
-        found[doc["transactionId"]] = doc.get("payload") or {}
+    for place in range(2):  # keys.message_keys: the shard, then the unsharded partition
+        wanted = [
+            items.key(
+                keys.message_keys(bucket.environment_id, tx, bucket.subscriber_id, bucket.step_id)[place]
+            )
+            for tx in dict.fromkeys(transaction_ids)
+            if tx not in found
+        ]
+        # ConsistentRead: an event may have joined a moment before the window ended.
+        for raw in batches.get(
+            client,
+            table,
+            wanted,
+            ProjectionExpression="#doc",
+            ExpressionAttributeNames={"#doc": "doc"},
+            ConsistentRead=True,
+        ):
+            doc = items.doc(raw)
+            found[doc["transactionId"]] = doc.get("payload") or {}
     return [found[tx] for tx in transaction_ids if tx in found]
 
 
@@ -213,14 +218,12 @@ def step_item(bucket: Bucket, transaction_id: str) -> dict[str, Any] | None:
     """One transaction's digest step item (a strongly consistent GetItem): the owner reads its
     own before sending, without querying a transaction that may hold a whole broadcast."""
     client = aws.dynamodb()
-    raw = client.get_item(
-        TableName=settings().table_name,
-        Key=items.key(
-            keys.message(bucket.environment_id, transaction_id, bucket.subscriber_id, bucket.step_id)
-        ),
-        ConsistentRead=True,
-    ).get("Item")
-    return items.doc(raw) if raw else None
+    for key in keys.message_keys(bucket.environment_id, transaction_id, bucket.subscriber_id, bucket.step_id):
+        raw = client.get_item(TableName=settings().table_name, Key=items.key(key), ConsistentRead=True)
+        if "Item" in raw:
+            found: dict[str, Any] = items.doc(raw["Item"])
+            return found
+    return None
 
 
 def _transactions(raw: dict[str, Any]) -> list[str]:

@@ -47,11 +47,23 @@ def _row(raw: dict[str, Any]) -> Row:
     )
 
 
-def _key(environment_id: str, subscriber_id: str, notification_id: str) -> dict[str, Any] | None:
+def _keys(environment_id: str, subscriber_id: str, notification_id: str) -> list[dict[str, Any]]:
+    """Where the message may be: its shard, then where one written before the sharding is."""
     found = messages.parse_message_id(notification_id)
     if found is None:
-        return None
-    return items.key(keys.message(environment_id, found[0], subscriber_id, found[1]))
+        return []
+    return [items.key(key) for key in keys.message_keys(environment_id, found[0], subscriber_id, found[1])]
+
+
+def _stored(
+    client: DynamoDBClient, environment_id: str, subscriber_id: str, notification_id: str
+) -> dict[str, Any] | None:
+    """The message if it is in the subscriber's Inbox (a strongly consistent read), else None."""
+    for key in _keys(environment_id, subscriber_id, notification_id):
+        raw = client.get_item(TableName=settings().table_name, Key=key, ConsistentRead=True).get("Item")
+        if raw is not None:
+            return raw if _in_inbox(raw, environment_id, subscriber_id) else None
+    return None
 
 
 def _in_inbox(raw: dict[str, Any] | None, environment_id: str, subscriber_id: str) -> bool:
@@ -86,9 +98,8 @@ def rows(
         "Limit": _PAGE,
     }
     if after is not None:
-        key = _key(environment_id, subscriber_id, after)
-        raw = client.get_item(TableName=settings().table_name, Key=key).get("Item") if key else None
-        if raw is None or not _in_inbox(raw, environment_id, subscriber_id):
+        raw = _stored(client, environment_id, subscriber_id, after)
+        if raw is None:
             raise LookupError(after)
         query["ExclusiveStartKey"] = {name: raw[name] for name in ("pk", "sk", "gsi1pk", "gsi1sk")}
     while True:
@@ -103,12 +114,8 @@ def rows(
 def get(
     environment_id: str, subscriber_id: str, notification_id: str, client: DynamoDBClient | None = None
 ) -> Row | None:
-    key = _key(environment_id, subscriber_id, notification_id)
-    if key is None:
-        return None
-    client = client or aws.dynamodb()
-    raw = client.get_item(TableName=settings().table_name, Key=key, ConsistentRead=True).get("Item")
-    return _row(raw) if raw is not None and _in_inbox(raw, environment_id, subscriber_id) else None
+    raw = _stored(client or aws.dynamodb(), environment_id, subscriber_id, notification_id)
+    return _row(raw) if raw is not None else None
 
 
 def change(
@@ -123,9 +130,6 @@ def change(
     """Set (and remove) Inbox attributes of one of the subscriber's messages and return it as
     now stored; None if it is not in their Inbox. Values are bools or strings; names in
     `keep_if_set` keep a value already there (the first time a message was seen)."""
-    key = _key(environment_id, subscriber_id, notification_id)
-    if key is None:
-        return None
     client = client or aws.dynamodb()
     assignments = [
         f"{name} = if_not_exists({name}, :{name})" if name in keep_if_set else f"{name} = :{name}"
@@ -135,23 +139,25 @@ def change(
     if remove:
         expression += " REMOVE " + ", ".join(remove)
     values = {f":{name}": _value(value) for name, value in set_values.items()}
-    try:
-        answer = client.update_item(
-            TableName=settings().table_name,
-            Key=key,
-            UpdateExpression=expression.strip(),
-            ConditionExpression="gsi1pk = :feed AND #status = :delivered",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=values
-            | {
-                ":feed": items.s(keys.feed(environment_id, subscriber_id)),
-                ":delivered": items.s(DELIVERED),
-            },
-            ReturnValues="ALL_NEW",
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return None
-    return _row(answer["Attributes"])
+    for key in _keys(environment_id, subscriber_id, notification_id):
+        try:
+            answer = client.update_item(
+                TableName=settings().table_name,
+                Key=key,
+                UpdateExpression=expression.strip(),
+                ConditionExpression="gsi1pk = :feed AND #status = :delivered",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values
+                | {
+                    ":feed": items.s(keys.feed(environment_id, subscriber_id)),
+                    ":delivered": items.s(DELIVERED),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            continue
+        return _row(answer["Attributes"])
+    return None
 
 
 def delete(

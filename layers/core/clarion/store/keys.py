@@ -14,19 +14,28 @@ lookup is the other exception: it only names its environment).
 | numeric id counters (workflow triggerId)          | ENV#<env>                   | COUNTER#<name>           |                                  |
 | workflow by id; list workflows                    | ENV#<env>#WF#<id>           | WF                       | ENV#<env>#WFS / <id>             |
 | workflow by numeric triggerId                     | ENV#<env>#WFTRIGGER#<n>     | WF                       |                                  |
-| subscriber by id; list subscribers, paged         | ENV#<env>#SUB#<id>          | PROFILE                  | ENV#<env>#SUBS / <id>            |
+| subscriber by id; list subscribers, paged         | ENV#<env>#SUB#<id>          | PROFILE                  | ENV#<env>#SUBS#<shard> / <id>    |
+|   (written before the listing was sharded)        |                             |                          | ENV#<env>#SUBS / <id>            |
 | tenant by identifier; list tenants, paged         | ENV#<env>#TENANT#<id>       | TENANT                   | ENV#<env>#TENANTS / <id>         |
 | topic by key; list topics, paged                  | ENV#<env>#TOPIC#<key>       | TOPIC                    | ENV#<env>#TOPICS / <key>         |
 | topic -> members, paged; subscriber -> topics     | ENV#<env>#TOPIC#<key>       | MEMBER#<subscriberId>    | ENV#<env>#SUBTOPICS#<sub> / <key>|
 | integrations; the active one per channel          | ENV#<env>#INTEGRATIONS      | INT#<id> / ACTIVE#<chan> |                                  |
 | bulk by id; its records in request order          | ENV#<env>#BULK#<id>         | BULK / REC#<index:05d>   |                                  |
 | transactionId claimed once -> bulk, index         | ENV#<env>#TX#<tx>           | TX                       |                                  |
-| claim per (transaction, recipient, step) = message| ENV#<env>#TX#<tx>           | MSG#<subscriber>#<step>  | ENV#<env>#FEED#<sub> / <ts>#<tx>  |
+| claim per (transaction, recipient, step) = message| ENV#<env>#TX#<tx>#M#<shard> | MSG#<subscriber>#<step>  | ENV#<env>#FEED#<sub> / <ts>#<tx>  |
+|   (written before the claims were sharded)        | ENV#<env>#TX#<tx>           | MSG#<subscriber>#<step>  |                                  |
 | worker attempt marker per TriggerQueue message   | ENV#<env>#ATTEMPT#<msgId>   | ATTEMPT                  |                                  |
 |   (redelivered batches only; TTL two days)        |                             |                          |                                  |
 | cancellation key -> its transactions (SuprSend)   | ENV#<env>#CANCEL#<key>      | TX#<tx>                  |                                  |
 | digest bucket per (subscriber, workflow, step,    | ENV#<env>#DIGEST#<wf>#<sub> | W#<start>#P#<page>#...   |                                  |
 |   digest key value, window): one item per page    |                             |   (in full below)        |                                  |
+
+Two keys would otherwise take a write per event or per notification: the subscriber listing
+(every first contact adds a subscriber) and a fan-out's transaction (a broadcast claims every
+recipient under it). Both are spread over SHARDS partitions by a stable hash of the subscriber id
+(`shard`), so at 60,000 writes/s one takes 60,000 / SHARDS: 600, under DynamoDB's 1,000 WCU/s per
+key. Point reads rebuild the key from the subscriber id; a listing reads every shard (and the
+unsharded key, for items written before) and merges them in sort-key order (store.paging).
 
 Environment ids match clarion.model.identifiers.ENVIRONMENT_ID_PATTERN (no '#'), so the
 `ENV#<env>#` prefix is the environment's alone.
@@ -41,6 +50,14 @@ from __future__ import annotations
 
 import hashlib
 from typing import TypedDict
+
+SHARDS = 100
+"""Partitions of the subscriber listing and of a transaction's claims."""
+
+
+def shard(subscriber_id: str) -> int:
+    """The subscriber's shard: the same on every container and every run (not Python's hash)."""
+    return int.from_bytes(hashlib.sha256(subscriber_id.encode()).digest()[:8], "big") % SHARDS
 
 
 class Key(TypedDict):
@@ -112,7 +129,27 @@ def transaction(environment_id: str, transaction_id: str) -> Key:
 
 
 def message(environment_id: str, transaction_id: str, subscriber_id: str, step_id: str) -> Key:
-    return {"pk": f"{_env(environment_id)}#TX#{transaction_id}", "sk": f"MSG#{subscriber_id}#{step_id}"}
+    return {
+        "pk": f"{_env(environment_id)}#TX#{transaction_id}#M#{shard(subscriber_id)}",
+        "sk": f"MSG#{subscriber_id}#{step_id}",
+    }
+
+
+def message_keys(environment_id: str, transaction_id: str, subscriber_id: str, step_id: str) -> list[Key]:
+    """Where a claim may be: its shard, then the transaction's partition, where claims written
+    before the sharding are (a point read or change tries the next when one finds nothing)."""
+    sharded = message(environment_id, transaction_id, subscriber_id, step_id)
+    return [sharded, {"pk": transaction(environment_id, transaction_id)["pk"], "sk": sharded["sk"]}]
+
+
+def message_partitions(
+    environment_id: str, transaction_id: str, subscriber_id: str | None = None
+) -> list[str]:
+    """The partitions holding a transaction's claims (one subscriber's, if given): the shards and
+    the unsharded transaction partition."""
+    legacy = transaction(environment_id, transaction_id)["pk"]
+    shards = range(SHARDS) if subscriber_id is None else [shard(subscriber_id)]
+    return [f"{legacy}#M#{n}" for n in shards] + [legacy]
 
 
 def attempt(environment_id: str, message_id: str) -> Key:
@@ -127,8 +164,17 @@ def feed(environment_id: str, subscriber_id: str) -> str:
     return f"{_env(environment_id)}#FEED#{subscriber_id}"
 
 
-def subscriber_list(environment_id: str) -> str:
-    return f"{_env(environment_id)}#SUBS"
+def subscriber_list(environment_id: str, subscriber_id: str | None = None) -> str:
+    """The listing partition a subscriber is indexed under (without an id: the unsharded one
+    that items written before the listing was sharded are under)."""
+    legacy = f"{_env(environment_id)}#SUBS"
+    return legacy if subscriber_id is None else f"{legacy}#{shard(subscriber_id)}"
+
+
+def subscriber_lists(environment_id: str) -> list[str]:
+    """Every partition of the subscriber listing: the shards and the unsharded one."""
+    legacy = subscriber_list(environment_id)
+    return [f"{legacy}#{n}" for n in range(SHARDS)] + [legacy]
 
 
 def subscriber_topics(environment_id: str, subscriber_id: str) -> str:

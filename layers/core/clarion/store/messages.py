@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from clarion import aws
@@ -73,28 +74,45 @@ def settle(
             ":feed": items.s(keys.feed(environment_id, subscriber_id)),
             ":feed_order": items.s(f"{message['createdAt']}#{transaction_id}#{step_id}"),
         }
-    try:
-        client.update_item(
-            TableName=settings().table_name,
-            Key=items.key(keys.message(environment_id, transaction_id, subscriber_id, step_id)),
-            UpdateExpression=update,
-            ConditionExpression="#status = :expected",
-            ExpressionAttributeNames={"#doc": "doc", "#status": "status"},
-            ExpressionAttributeValues=values,
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    for key in keys.message_keys(environment_id, transaction_id, subscriber_id, step_id):
+        try:
+            client.update_item(
+                TableName=settings().table_name,
+                Key=items.key(key),
+                UpdateExpression=update,
+                ConditionExpression="#status = :expected",
+                ExpressionAttributeNames={"#doc": "doc", "#status": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            continue
+        return True
+    return False
+
+
+def get(environment_id: str, transaction_id: str, subscriber_id: str, step_id: str) -> dict[str, Any] | None:
+    """One step item: from its shard, else from where claims were written before the sharding."""
+    client = aws.dynamodb()
+    for key in keys.message_keys(environment_id, transaction_id, subscriber_id, step_id):
+        raw = client.get_item(TableName=settings().table_name, Key=items.key(key)).get("Item")
+        if raw:
+            return items.doc(raw)
+    return None
 
 
 def for_transaction(environment_id: str, transaction_id: str) -> list[dict[str, Any]]:
-    """Every step item of a transaction (one partition, paged through)."""
+    """Every step item of a transaction, in (subscriber, step) order: every shard of its claims
+    (keys.message_partitions), read at once and each paged through."""
     client = aws.dynamodb()
     paginator = client.get_paginator("query")
-    found: list[dict[str, Any]] = []
-    for page in paginator.paginate(**_transaction_query(environment_id, transaction_id, "")):
-        found += [items.doc(raw) for raw in page["Items"]]
-    return found
+
+    def partition(query: dict[str, Any]) -> list[dict[str, Any]]:
+        return [raw for page in paginator.paginate(**query) for raw in page["Items"]]
+
+    queries = _transaction_queries(environment_id, transaction_id, None, None)
+    with ThreadPoolExecutor(max_workers=_READ_THREADS) as pool:
+        found = [raw for part in pool.map(partition, queries) for raw in part]
+    return [items.doc(raw) for raw in sorted(found, key=_sort_key)]
 
 
 def transaction_page(
@@ -107,21 +125,27 @@ def transaction_page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a transaction's step items (one subscriber's, if given) that `keep` accepts,
     in (subscriber, step) order, and the next page's cursor (None at the end)."""
-    client = aws.dynamodb()
-    start: dict[str, Any] | None = None
+    after: str | None = None
     if cursor:
         after_subscriber, after_step = _decode(_TRANSACTION_CURSOR, cursor, 2)
         if subscriber_id and after_subscriber != subscriber_id:  # another listing's cursor
             raise paging.BadCursorError
-        start = dict(keys.message(environment_id, transaction_id, after_subscriber, after_step))
+        after = keys.message(environment_id, transaction_id, after_subscriber, after_step)["sk"]
 
     def wanted(raw: dict[str, Any]) -> bool:
         row = items.doc(raw)
-        return (not subscriber_id or row["subscriberId"] == subscriber_id) and (keep is None or keep(row))
+        return (
+            (after is None or _sort_key(raw) > after)
+            and (not subscriber_id or row["subscriberId"] == subscriber_id)
+            and (keep is None or keep(row))
+        )
 
-    prefix = f"{subscriber_id}#" if subscriber_id else ""  # narrows the read; `wanted` decides
-    found, more = paging.query_page(
-        client, _transaction_query(environment_id, transaction_id, prefix), limit, start, wanted
+    found, more = paging.merged_page(
+        aws.dynamodb(),
+        _transaction_queries(environment_id, transaction_id, subscriber_id, after),
+        _sort_key,
+        limit,
+        wanted,
     )
     rows = [items.doc(raw) for raw in found]
     last = [rows[-1]["subscriberId"], rows[-1]["stepId"]] if rows else []
@@ -130,15 +154,31 @@ def transaction_page(
     ) if more and rows else None
 
 
-def _transaction_query(environment_id: str, transaction_id: str, sk_prefix: str) -> dict[str, Any]:
-    return {
-        "TableName": settings().table_name,
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :msg)",
-        "ExpressionAttributeValues": {
-            ":pk": items.s(keys.message(environment_id, transaction_id, "", "")["pk"]),
-            ":msg": items.s(f"MSG#{sk_prefix}"),
-        },
-    }
+_READ_THREADS = 16
+
+
+def _sort_key(raw: dict[str, Any]) -> str:
+    return items.string(raw, "sk") or ""
+
+
+def _transaction_queries(
+    environment_id: str, transaction_id: str, subscriber_id: str | None, after: str | None
+) -> list[dict[str, Any]]:
+    """One Query per partition of the transaction's claims (one subscriber's shard, if given),
+    for the step items from `after` on (inclusive: the caller drops `after` itself). Sort keys
+    of step items are MSG#<subscriber>#<step>; the range stops before the next prefix, so the
+    transaction's own TX item in its partition is never read."""
+    prefix = f"MSG#{subscriber_id}#" if subscriber_id else "MSG#"  # narrows the read; `wanted` decides
+    low = max(prefix, after) if after else prefix
+    high = prefix[:-1] + "$"  # '$' follows '#': every sort key starting with the prefix is below it
+    return [
+        {
+            "TableName": settings().table_name,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {":pk": items.s(pk), ":low": items.s(low), ":high": items.s(high)},
+        }
+        for pk in keys.message_partitions(environment_id, transaction_id, subscriber_id)
+    ]
 
 
 def feed(
@@ -223,20 +263,25 @@ def mark(
         return None
     client = aws.dynamodb()
     flags = {name: value for name, value in (("isRead", read), ("isSeen", seen)) if value is not None}
-    try:
-        answer = client.update_item(
-            TableName=settings().table_name,
-            Key=items.key(keys.message(environment_id, found[0], subscriber_id, found[1])),
-            UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in flags),
-            ConditionExpression="attribute_exists(pk) AND gsi1pk = :feed AND #status = :delivered",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={f":{name}": {"BOOL": value} for name, value in flags.items()}
-            | {":feed": items.s(keys.feed(environment_id, subscriber_id)), ":delivered": items.s(_DELIVERED)},
-            ReturnValues="ALL_NEW",
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return None
-    return _in_app(answer["Attributes"])
+    for key in keys.message_keys(environment_id, found[0], subscriber_id, found[1]):
+        try:
+            answer = client.update_item(
+                TableName=settings().table_name,
+                Key=items.key(key),
+                UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in flags),
+                ConditionExpression="attribute_exists(pk) AND gsi1pk = :feed AND #status = :delivered",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={f":{name}": {"BOOL": value} for name, value in flags.items()}
+                | {
+                    ":feed": items.s(keys.feed(environment_id, subscriber_id)),
+                    ":delivered": items.s(_DELIVERED),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            continue
+        return _in_app(answer["Attributes"])
+    return None
 
 
 def _in_app(raw: dict[str, Any]) -> dict[str, Any]:

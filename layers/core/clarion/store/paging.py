@@ -6,8 +6,10 @@ are rebuilt from the caller's environment, so a cursor can never point into anot
 from __future__ import annotations
 
 import base64
+import heapq
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from clarion.store import items
@@ -118,3 +120,76 @@ def listing_page(
     )
     docs = [to_doc(raw) for raw in found]
     return docs, encode_cursor(kind, docs[-1][id_field]) if more and docs else None
+
+
+# Concurrent Queries a merged page sends at once (each is a small, short read).
+_MERGE_THREADS = 16
+
+
+def merged_page(
+    client: DynamoDBClient,
+    queries: list[dict[str, Any]],
+    order: Callable[[dict[str, Any]], str],
+    limit: int,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Up to `limit` items (those `keep` accepts) of several Queries, one per partition, merged
+    by `order` (each Query's own sort key order, so the merge is what one partition would
+    answer), and whether more follow. Each Query names where it starts in its key condition.
+
+    The partitions are read at once, each a share of the page; one that runs out of its share
+    while the merge still needs it is read on, twice as much each time (up to the page: an
+    unsharded partition with most of the items takes a few reads, not one per share). As in
+    query_page, one item more is read, and a page stops before MAX_PAGE_BYTES."""
+    share = min(limit + 1, max(2, 2 * -(-(limit + 1) // len(queries))))
+    heads = [_PartitionReader(client, query, share, limit + 1, keep) for query in queries]
+    with ThreadPoolExecutor(max_workers=min(_MERGE_THREADS, len(heads))) as pool:
+        list(pool.map(_PartitionReader.fill, heads))
+    found: list[dict[str, Any]] = []
+    size = 0
+    for raw in heapq.merge(*heads, key=order):
+        size += _size(raw)
+        if size > MAX_PAGE_BYTES and found:
+            return found, True
+        found.append(raw)
+        if len(found) > limit:
+            break
+    return found[:limit], len(found) > limit
+
+
+class _PartitionReader:
+    """One partition's items in its Query's order, read as they are taken: `share` first, then
+    twice as many each time, never more than `most`."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        query: dict[str, Any],
+        share: int,
+        most: int,
+        keep: Callable[[dict[str, Any]], bool] | None,
+    ) -> None:
+        self.client, self.query, self.share, self.most, self.keep = client, query, share, most, keep
+        self.buffer: list[dict[str, Any]] = []
+        self.start: dict[str, Any] | None = None
+        self.done = False
+
+    def fill(self) -> None:
+        """Read on until something is buffered or the partition ends."""
+        while not self.buffer and not self.done:
+            request = dict(self.query, Limit=self.share)
+            if self.start:
+                request["ExclusiveStartKey"] = self.start
+            answer = self.client.query(**request)
+            self.buffer = [raw for raw in answer["Items"] if self.keep is None or self.keep(raw)]
+            self.start = answer.get("LastEvaluatedKey")
+            self.done = not self.start
+            self.share = min(2 * self.share, self.most)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        while True:
+            self.fill()
+            if not self.buffer:
+                return
+            yield from self.buffer
+            self.buffer = []

@@ -232,12 +232,17 @@ def backfill(environment_id: str, data_fields: Iterable[str], client: DynamoDBCl
     client = client or aws.dynamodb()
     table = settings().table_name
     written = 0
-    for page in client.get_paginator("query").paginate(
-        TableName=table,
-        IndexName="gsi1",
-        KeyConditionExpression="gsi1pk = :pk",
-        ExpressionAttributeValues={":pk": items.s(keys.subscriber_list(environment_id))},
-    ):
+    pages = (  # every shard of the listing, and its unsharded partition
+        page
+        for list_key in keys.subscriber_lists(environment_id)
+        for page in client.get_paginator("query").paginate(
+            TableName=table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": items.s(list_key)},
+        )
+    )
+    for page in pages:
         docs = [items.doc(raw) for raw in page["Items"]]
         writes = index_writes(environment_id, docs, fields, identities=False)
         batches.write(client, table, writes)

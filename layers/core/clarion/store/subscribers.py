@@ -1,8 +1,9 @@
 """Subscribers: created when a trigger first names them (as Novu and SuprSend do), upserted with
 whatever profile fields a trigger carries inline, and managed over the API.
 
-Every subscriber item carries gsi1pk = ENV#<env>#SUBS, gsi1sk = <subscriberId>, so an
-environment's subscribers can be read page by page (broadcast, the listing) without a scan.
+Every subscriber item carries gsi1pk = ENV#<env>#SUBS#<shard>, gsi1sk = <subscriberId>, so an
+environment's subscribers can be read page by page (broadcast, the listing) without a scan, and
+first contacts at the event rate spread over the shards (keys.SHARDS) instead of one partition.
 Single-subscriber API writes are optimistic: the new doc is written on condition that the
 stored doc is still the one read, so concurrent patches never lose each other's changes."""
 
@@ -218,17 +219,32 @@ def page(
     environment_id: str, limit: int, cursor: str | None = None, client: DynamoDBClient | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the environment's subscribers, by subscriberId, and the cursor of the next
-    page (None at the end). A cursor from another environment or listing is a BadCursorError."""
-    return paging.listing_page(
+    page (None at the end). A cursor from another environment or listing is a BadCursorError.
+
+    The listing is sharded (keys.subscriber_list): one Query per shard, and one of the unsharded
+    partition that subscribers indexed before the sharding stay in until they are next written,
+    merged by subscriberId; the cursor is the last id, each Query starts after it."""
+    after = paging.decode_cursor(_CURSOR_KIND, cursor) if cursor else None
+    found, more = paging.merged_page(
         client or aws.dynamodb(),
-        _CURSOR_KIND,
-        keys.subscriber_list(environment_id),
-        lambda after: keys.subscriber(environment_id, after),
+        [_listing_query(list_key, after) for list_key in keys.subscriber_lists(environment_id)],
+        lambda raw: items.string(raw, "gsi1sk") or "",
         limit,
-        cursor,
-        items.doc,
-        "subscriberId",
     )
+    docs = [items.doc(raw) for raw in found]
+    return docs, paging.encode_cursor(_CURSOR_KIND, docs[-1]["subscriberId"]) if more and docs else None
+
+
+def _listing_query(list_key: str, after: str | None) -> dict[str, Any]:
+    condition, values = "gsi1pk = :pk", {":pk": items.s(list_key)}
+    if after is not None:
+        condition, values = condition + " AND gsi1sk > :after", values | {":after": items.s(after)}
+    return {
+        "TableName": settings().table_name,
+        "IndexName": "gsi1",
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+    }
 
 
 def apply_changes(
@@ -243,7 +259,7 @@ def apply_changes(
 
 
 def _index(environment_id: str, subscriber_id: str) -> dict[str, str]:
-    return {"gsi1pk": keys.subscriber_list(environment_id), "gsi1sk": subscriber_id}
+    return {"gsi1pk": keys.subscriber_list(environment_id, subscriber_id), "gsi1sk": subscriber_id}
 
 
 def _item(environment_id: str, subscriber: dict[str, Any]) -> dict[str, Any]:
