@@ -90,9 +90,7 @@ def _runner() -> Callable[..., dict[str, Any]]:
     return cast(Callable[..., dict[str, Any]], run)
 
 
-def replay_current(
-    router: APIGatewayRouter, produce: Callable[[], Response[dict[str, Any]]]
-) -> Response[dict[str, Any]]:
+def replay_current(router: APIGatewayRouter, produce: Callable[[], Response[Any]]) -> Response[Any]:
     """`replayable` for the request the router is answering (its Idempotency-Key and body)."""
     event = router.current_event
     return replayable(
@@ -110,10 +108,10 @@ def replayable(
     key: str | None,
     body: str | None,
     lambda_context: Any,
-    produce: Callable[[], Response[dict[str, Any]]],
+    produce: Callable[[], Response[Any]],
     *,
     route: str,
-) -> Response[dict[str, Any]]:
+) -> Response[Any]:
     """Run `produce` once per (environment, key), on the `route` ("POST /v1/...") the key was
     first used on; without a key, just run it."""
     if key is None:
@@ -162,7 +160,7 @@ def _mismatch(key: str, route: str, error: Exception) -> UnprocessableError:
     return UnprocessableError(f"{HEADER}: {message}", {HEADER: {"messages": [message], "value": key}})
 
 
-def _to_stored(response: Response[dict[str, Any]]) -> dict[str, Any]:
+def _to_stored(response: Response[Any]) -> dict[str, Any]:
     body = response.body
     headers = {name: value for name, value in response.headers.items() if name.lower() != "content-type"}
     return {

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from clarion.ids import GENERATED_PREFIX, generated_transaction_id, is_generated
-from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TopicRef, TriggerRecord
+from clarion.model import RecordOutcome, RecordStatus, TriggerRecord
 from clarion.model.identifiers import SubscriberId, TenantId, TopicKey, WorkflowName
 from clarion.model.refusal import VALIDATION_ERROR, RefusalType, field_errors
-from clarion.model.trigger import AllSubscribers, Recipient
+from clarion.model.trigger import AllSubscribers
 
 MAX_BULK_EVENTS = 100
 
@@ -29,19 +29,21 @@ class NovuSubscriber(BaseModel):
     data: dict[str, Any] | None = None
     channels: list[dict[str, Any]] | None = None
 
-    def to_profile(self) -> SubscriberProfile:
-        return SubscriberProfile(
-            subscriber_id=self.subscriberId,
-            email=self.email,
-            phone=self.phone,
-            first_name=self.firstName,
-            last_name=self.lastName,
-            avatar=self.avatar,
-            locale=self.locale,
-            timezone=self.timezone,
-            data=self.data,
-            channels=self.channels,
-        )
+    def profile_fields(self) -> dict[str, Any]:
+        """The internal SubscriberProfile's fields (extra keys Novu allows are not kept)."""
+        return {
+            "kind": "subscriber",
+            "subscriber_id": self.subscriberId,
+            "email": self.email,
+            "phone": self.phone,
+            "first_name": self.firstName,
+            "last_name": self.lastName,
+            "avatar": self.avatar,
+            "locale": self.locale,
+            "timezone": self.timezone,
+            "data": self.data,
+            "channels": self.channels,
+        }
 
 
 class NovuTopic(BaseModel):
@@ -84,24 +86,6 @@ class NovuTriggerEvent(BaseModel):
             )
         return value
 
-    def recipients(self) -> list[Recipient]:
-        listed = self.to if isinstance(self.to, list) else [self.to]
-        unique: dict[tuple[str, str], Recipient] = {}
-        for entry in listed:
-            recipient: Recipient
-            if isinstance(entry, str):
-                recipient = SubscriberProfile(subscriber_id=entry)
-            elif isinstance(entry, NovuTopic):
-                recipient = TopicRef(topic_key=entry.topicKey)
-            else:
-                recipient = entry.to_profile()
-            identity = (
-                recipient.kind,
-                recipient.topic_key if isinstance(recipient, TopicRef) else recipient.subscriber_id,
-            )
-            unique.setdefault(identity, recipient)
-        return list(unique.values())
-
 
 def parse_event(
     raw: Any, *, environment_id: str, bulk_id: str, index: int, accepted_at: str
@@ -125,34 +109,49 @@ def parse_event(
             error="; ".join(messages),
             error_type=VALIDATION_ERROR,
         )
-    actor = None
-    if event.actor is not None:
-        actor = (
-            SubscriberProfile(subscriber_id=event.actor)
-            if isinstance(event.actor, str)
-            else event.actor.to_profile()
-        )
-    tenant = (
-        {"identifier": event.tenant}
-        if isinstance(event.tenant, str)
-        else event.tenant.model_dump(exclude_none=True)
-        if event.tenant
-        else None
+    actor = event.actor
+    tenant = event.tenant
+    # One validation into the internal model: the record's fields as plain data, its profiles
+    # as dicts (building each as a model first costs more than the record's whole validation).
+    return TriggerRecord.model_validate(
+        {
+            "environment_id": environment_id,
+            "bulk_id": bulk_id,
+            "index": index,
+            "transaction_id": transaction_id,
+            "workflow_id": event.name,
+            "recipients": _recipients(event.to),
+            "payload": event.payload,
+            "overrides": event.overrides,
+            "actor": None if actor is None else _profile(actor),
+            "tenant": {"identifier": tenant}
+            if isinstance(tenant, str)
+            else tenant.model_dump(exclude_none=True)
+            if tenant
+            else None,
+            "tenant_must_exist": isinstance(tenant, str),
+            "accepted_at": accepted_at,
+        }
     )
-    return TriggerRecord(
-        environment_id=environment_id,
-        bulk_id=bulk_id,
-        index=index,
-        transaction_id=transaction_id,
-        workflow_id=event.name,
-        recipients=event.recipients(),
-        payload=event.payload,
-        overrides=event.overrides,
-        actor=actor,
-        tenant=tenant,
-        tenant_must_exist=isinstance(event.tenant, str),
-        accepted_at=accepted_at,
-    )
+
+
+def _profile(entry: str | NovuSubscriber) -> dict[str, Any]:
+    if isinstance(entry, str):
+        return {"kind": "subscriber", "subscriber_id": entry}
+    return entry.profile_fields()
+
+
+def _recipients(to: NovuRecipient | list[NovuRecipient]) -> list[dict[str, Any]]:
+    """`to` as the internal recipients, each (kind, id) once, where it first appears."""
+    listed = to if isinstance(to, list) else [to]
+    unique: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in listed:
+        if isinstance(entry, NovuTopic):
+            unique.setdefault(("topic", entry.topicKey), {"kind": "topic", "topic_key": entry.topicKey})
+        else:
+            recipient = _profile(entry)
+            unique.setdefault(("subscriber", recipient["subscriber_id"]), recipient)
+    return list(unique.values())
 
 
 EVERYONE = "*"  # stands in for `to` while a broadcast is read as a trigger
