@@ -96,7 +96,8 @@ def get(environment_id: str, transaction_id: str, subscriber_id: str, step_id: s
     for key in keys.message_keys(environment_id, transaction_id, subscriber_id, step_id):
         raw = client.get_item(TableName=settings().table_name, Key=items.key(key)).get("Item")
         if raw:
-            return items.doc(raw)
+            found: dict[str, Any] = items.doc(raw)
+            return found
     return None
 
 
