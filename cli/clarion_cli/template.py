@@ -87,7 +87,11 @@ class Function:
 
 class Template:
     def __init__(
-        self, path: Path, stack_name: str = "clarion", endpoint: str = "http://127.0.0.1:4566"
+        self,
+        path: Path,
+        stack_name: str = "clarion",
+        endpoint: str = "http://127.0.0.1:4566",
+        parameters: dict[str, str] | None = None,
     ) -> None:
         self.path = path
         self.root = path.parent
@@ -98,6 +102,10 @@ class Template:
         self.parameters = {
             name: str(spec.get("Default", "")) for name, spec in self.doc.get("Parameters", {}).items()
         }
+        unknown = set(parameters or {}) - set(self.parameters)
+        if unknown:
+            raise KeyError(f"no such template parameter: {', '.join(sorted(unknown))}")
+        self.parameters |= parameters or {}  # as `sam deploy --parameter-overrides` sets them
 
     # --- names -------------------------------------------------------------------------
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
@@ -190,8 +198,8 @@ class Template:
                         SqsSource(
                             name=event_name,
                             queue=spec["Queue"]["Fn::GetAtt"][0],
-                            batch_size=int(spec.get("BatchSize", 10)),
-                            batching_window=int(spec.get("MaximumBatchingWindowInSeconds", 0)),
+                            batch_size=int(self.resolve(spec.get("BatchSize", 10))),
+                            batching_window=int(self.resolve(spec.get("MaximumBatchingWindowInSeconds", 0))),
                             report_item_failures="ReportBatchItemFailures"
                             in spec.get("FunctionResponseTypes", []),
                         )
