@@ -145,7 +145,8 @@ def join(bucket: Bucket, transaction_id: str) -> Joined | None:
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )["Attributes"]
     except client.exceptions.ConditionalCheckFailedException as error:
-        return _joined_before(bucket, transaction_id, error.response.get("Item") or {})
+        closed: Any = error.response.get("Item") or {}
+        return _joined_before(bucket, transaction_id, closed)
     try:
         client.update_item(
             TableName=settings().table_name,
