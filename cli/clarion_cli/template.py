@@ -20,6 +20,9 @@ class _CfnLoader(yaml.SafeLoader):
     pass
 
 
+_NO_VALUE = object()  # !Ref AWS::NoValue: the list item or property is left out
+
+
 def _tag(name: str) -> Any:
     def construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         if isinstance(node, yaml.ScalarNode):
@@ -43,6 +46,8 @@ for _short in (
     "If",
     "Equals",
     "Not",
+    "Or",
+    "And",
     "Select",
     "Split",
     "FindInMap",
@@ -109,7 +114,34 @@ class Template:
 
     # --- names -------------------------------------------------------------------------
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
-        return {name: r for name, r in self.resources.items() if r["Type"] == resource_type}
+        """The resources of this type the stack deploys (those whose Condition holds)."""
+        return {
+            name: r
+            for name, r in self.resources.items()
+            if r["Type"] == resource_type and self.holds(r.get("Condition"))
+        }
+
+    def holds(self, condition: str | None) -> bool:
+        """Whether a named condition of the template holds for its parameters (None: always)."""
+        if condition is None:
+            return True
+        return bool(self._evaluate(self.doc.get("Conditions", {})[condition]))
+
+    def _evaluate(self, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Fn::Equals":
+                left, right = (str(self._evaluate(v)) for v in argument)
+                return left == right
+            if key == "Fn::Not":
+                return not self._evaluate(argument[0])
+            if key == "Fn::Or":
+                return any(self._evaluate(v) for v in argument)
+            if key == "Fn::And":
+                return all(self._evaluate(v) for v in argument)
+            if key == "Condition":
+                return self.holds(argument)
+        return self.resolve(value)
 
     def physical_name(self, logical_id: str) -> str:
         return f"{self.stack_name}-{logical_id}"
@@ -117,9 +149,11 @@ class Template:
     def queue_url(self, logical_id: str) -> str:
         return f"{self.endpoint}/{ACCOUNT_ID}/{self.physical_name(logical_id)}"
 
-    def ref(self, logical_id: str) -> str:
+    def ref(self, logical_id: str) -> Any:
         if logical_id in self.parameters:
             return self.parameters[logical_id]
+        if logical_id == "AWS::NoValue":
+            return _NO_VALUE
         pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": self.stack_name}
         if logical_id in pseudo:
             return pseudo[logical_id]
@@ -151,6 +185,12 @@ class Template:
             ((key, argument),) = value.items()
             if key == "Ref":
                 return self.ref(argument)
+            if key == "Fn::If":
+                condition, when_true, when_false = argument
+                return self.resolve(when_true if self.holds(condition) else when_false)
+            if key == "Fn::Join":
+                separator, parts = argument
+                return separator.join(str(part) for part in self.resolve(parts))
             if key == "Fn::GetAtt":
                 return self.get_att(*argument)
             if key == "Fn::Sub":
@@ -166,7 +206,7 @@ class Template:
         if isinstance(value, dict):
             return {k: self.resolve(v) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [v for v in (self.resolve(v) for v in value) if v is not _NO_VALUE]
         return value
 
     # --- functions ---------------------------------------------------------------------
@@ -207,6 +247,17 @@ class Template:
                 elif event["Type"] == "Api":
                     function.api_routes.append(ApiRoute(event_name, spec["Path"], spec["Method"].upper()))
             found[name] = function
+        for name, mapping in self.of_type("AWS::Lambda::EventSourceMapping").items():
+            spec = mapping["Properties"]
+            found[spec["FunctionName"]["Ref"]].sqs_sources.append(
+                SqsSource(
+                    name=name,
+                    queue=spec["EventSourceArn"]["Fn::GetAtt"][0],
+                    batch_size=int(self.resolve(spec.get("BatchSize", 10))),
+                    batching_window=int(self.resolve(spec.get("MaximumBatchingWindowInSeconds", 0))),
+                    report_item_failures="ReportBatchItemFailures" in spec.get("FunctionResponseTypes", []),
+                )
+            )
         return found
 
     def api_routes(self) -> list[tuple[ApiRoute, str]]:
