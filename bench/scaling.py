@@ -40,6 +40,7 @@ TEMPLATE = {
     "results_max_concurrency": 5,  # ResultsMaxConcurrency
     "worker_batch": 10,
     "results_batch": 100,
+    "trigger_queues": 1,  # TriggerQueues: each queue has its own worker event source
 }
 
 
@@ -181,6 +182,7 @@ RAISED = {  # 10x the account quotas (a Service Quotas request each); template p
     "worker_max_concurrency": 1_000,  # the template parameter's MaxValue (and the event source's)
     "results_max_concurrency": 1_000,  # ResultsMaxConcurrency's MaxValue
     "worker_batch": 100,  # WorkerBatchSize (with WorkerBatchingWindow 1 s): measured at this size
+    "trigger_queues": 4,  # TriggerQueues' most: four worker event sources of 1,000 each
 }
 
 
@@ -200,9 +202,9 @@ def raised_limits(shape: Shape, worst_key_per_event: float) -> list[Limit]:
             "",
         ),
         Limit(
-            "Worker event source at its most (1,000 concurrent)",
+            f"Worker event sources at their most ({RAISED['trigger_queues']} trigger queues x 1,000 concurrent)",
             "environment",
-            RAISED["worker_max_concurrency"] / max(worker_s, 1e-9),
+            RAISED["trigger_queues"] * RAISED["worker_max_concurrency"] / max(worker_s, 1e-9),
             "",
         ),
         Limit(
@@ -275,13 +277,14 @@ def limits(shape: Shape, worst_key_per_event: float) -> list[Limit]:
             "Worker event source MaximumConcurrency (template: 50)",
             "environment",
             TEMPLATE["worker_max_concurrency"] / max(worker_s, 1e-9),
-            f"WorkerMaxConcurrency {math.ceil(TARGET_10X * worker_s)} (a template parameter, 1,000 at most)",
+            f"WorkerMaxConcurrency x TriggerQueues {math.ceil(TARGET_10X * worker_s)} (template parameters: "
+            f"1,000 at most a queue, TriggerQueues {math.ceil(TARGET_10X * worker_s / 1000)})",
         ),
         Limit(
             "SQS event source scaling (1,250 concurrent at most)",
             "environment",
             QUOTAS["sqs_esm_max_concurrency"] / max(worker_s, 1e-9),
-            f"{math.ceil(TARGET_10X * worker_s)} concurrent workers",
+            f"{math.ceil(TARGET_10X * worker_s)} concurrent workers (TriggerQueues: one event source each)",
         ),
         Limit(
             "Results event source MaximumConcurrency (template: 5)",
@@ -420,7 +423,8 @@ def scaling_section() -> Section:
         batch_note = ""
         if shape.at_most is not None:
             batch_note = (
-                f" (WorkerBatchSize {RAISED['worker_batch']}, measured: {shape.at_most.case}, WorkerFunction "
+                f" (TriggerQueues {RAISED['trigger_queues']}, WorkerBatchSize {RAISED['worker_batch']}, "
+                f"measured: {shape.at_most.case}, WorkerFunction "
                 f"{fmt(shape.seconds_per_event('WorkerFunction', at_most=True))} s an event, ResultsFunction "
                 f"{fmt(shape.seconds_per_event('ResultsFunction', at_most=True))})"
             )
