@@ -59,10 +59,10 @@ class MockCloud(InProcessApp):
 
     module_prefix = "clarion_bench_"
 
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(self, recorder: Recorder, parameters: dict[str, str] | None = None) -> None:
         from clarion_cli.template import Template
 
-        super().__init__(Template(TEMPLATE, endpoint=MOCK_SQS_ENDPOINT))
+        super().__init__(Template(TEMPLATE, endpoint=MOCK_SQS_ENDPOINT, parameters=parameters))
         self.recorder = recorder
         self.outcomes: list[dict[str, Any]] = []  # outcome bodies the ResultsFunction received
 
@@ -93,8 +93,13 @@ class MockCloud(InProcessApp):
 
 
 @contextmanager
-def mock_cloud(recorder: Recorder, extra_environment: dict[str, str] | None = None) -> Iterator[MockCloud]:
-    """A fresh account: tables and queues from the template, the development environment seeded."""
+def mock_cloud(
+    recorder: Recorder,
+    extra_environment: dict[str, str] | None = None,
+    parameters: dict[str, str] | None = None,
+) -> Iterator[MockCloud]:
+    """A fresh account: tables and queues from the template (its parameters overridden as
+    `sam deploy --parameter-overrides` would), the development environment seeded."""
     from clarion import aws
     from moto import mock_aws
 
@@ -104,7 +109,7 @@ def mock_cloud(recorder: Recorder, extra_environment: dict[str, str] | None = No
         mock_aws(),
     ):
         aws.reset_clients()
-        cloud = MockCloud(recorder)
+        cloud = MockCloud(recorder, parameters)
         cloud.provision()
         try:
             yield cloud

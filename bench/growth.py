@@ -61,8 +61,8 @@ class Measured:
 class TracedCloud(MockCloud):
     """MockCloud whose WorkerFunction invocations are traced by tracemalloc (peak per invocation)."""
 
-    def __init__(self, recorder: Recorder) -> None:
-        super().__init__(recorder)
+    def __init__(self, recorder: Recorder, parameters: dict[str, str] | None = None) -> None:
+        super().__init__(recorder, parameters)
         self.worker_peak = 0
         self.worker_invocations = 0
         self.traced_invocations = 0
@@ -91,13 +91,13 @@ class TracedCloud(MockCloud):
 
 
 @contextmanager
-def traced_cloud(recorder: Recorder) -> Iterator[TracedCloud]:
+def traced_cloud(recorder: Recorder, parameters: dict[str, str] | None = None) -> Iterator[TracedCloud]:
     import bench.cloud as cloud_module
 
     original = cloud_module.MockCloud
     cloud_module.MockCloud = TracedCloud  # type: ignore[misc]
     try:
-        with mock_cloud(recorder) as cloud:
+        with mock_cloud(recorder, parameters=parameters) as cloud:
             assert isinstance(cloud, TracedCloud)
             yield cloud
     finally:
@@ -171,10 +171,11 @@ def _measure(
     run: Callable[[TracedCloud], None],
     workflow: dict[str, Any] = E2E_WORKFLOW,
     label: str | None = None,
+    worker_batch: int | None = None,
 ) -> Measured:
     recorder = Recorder()
     notes: list[str] = []
-    with traced_cloud(recorder) as cloud:
+    with traced_cloud(recorder, worker_batch_parameters(worker_batch)) as cloud:
         _answered(cloud.api("POST", "/v1/workflows", workflow), notes, f"{case}: workflow")
         _set_up_email(cloud, notes)
         prepare(cloud)
@@ -235,9 +236,18 @@ def _delivered(cloud: MockCloud) -> int:
             return count
 
 
-def bulk_case(size: int, known: bool = True) -> Measured:
+def worker_batch_parameters(worker_batch: int | None) -> dict[str, str] | None:
+    """The template parameters that give the WorkerFunction batches of `worker_batch` records
+    (SQS takes more than 10 only with a batching window); None: the template's defaults."""
+    if worker_batch is None:
+        return None
+    return {"WorkerBatchSize": str(worker_batch), "WorkerBatchingWindow": "1" if worker_batch > 10 else "0"}
+
+
+def bulk_case(size: int, known: bool = True, worker_batch: int | None = None) -> Measured:
     """A bulk of `size` events to known subscribers (or, `known=False`, first contact: every
-    subscriber created from its inline profile)."""
+    subscriber created from its inline profile); the worker's batches as the template's
+    defaults make them, or of `worker_batch` records."""
 
     def prepare(cloud: TracedCloud) -> None:
         if known:
@@ -248,7 +258,26 @@ def bulk_case(size: int, known: bool = True) -> Measured:
         answer = cloud.api("POST", BULK_PATH, novu_bulk(str(E2E_WORKFLOW["workflowId"]), size=size, tag="g"))
         _answered(answer, [], "bulk")
 
-    return _measure(f"bulk_{size}" + ("" if known else "_first_contact"), size, 2 * size, prepare, run)
+    name = f"bulk_{size}" + ("" if known else "_first_contact")
+    if worker_batch is not None:
+        name += f"_worker_batch_{worker_batch}"
+    return _measure(name, size, 2 * size, prepare, run, worker_batch=worker_batch)
+
+
+def single_triggers_case(requests: int, worker_batch: int | None = None) -> Measured:
+    """`requests` single triggers (bulks of 1) to known subscribers, all accepted before the
+    worker runs, so its batches fill as they do under a steady load."""
+
+    def prepare(cloud: TracedCloud) -> None:
+        seed_subscribers(cloud, "sub", requests)
+        seed_subscribers(cloud, "warm", 1)
+
+    def run(cloud: TracedCloud) -> None:
+        for event in novu_bulk(str(E2E_WORKFLOW["workflowId"]), size=requests, tag="s")["events"]:
+            _answered(cloud.api("POST", BULK_PATH, {"events": [event]}), [], "single trigger")
+
+    name = f"single_{requests}" + (f"_worker_batch_{worker_batch}" if worker_batch else "")
+    return _measure(name, requests, 2 * requests, prepare, run, worker_batch=worker_batch)
 
 
 def topic_case(members: int) -> Measured:
@@ -275,23 +304,11 @@ def broadcast_case(subscribers: int) -> Measured:
     return _measure(f"broadcast_{subscribers}", 1, subscribers, prepare, run, IN_APP_WORKFLOW)
 
 
-class _HeldClock:
-    """The engine's `time` module, held at one instant until moved (sleep is real)."""
-
-    def __init__(self, at: float) -> None:
-        self.at = at
-
-    def time(self) -> float:
-        return self.at
-
-    @staticmethod
-    def sleep(seconds: float) -> None:
-        time.sleep(seconds)
-
-
 def digest_case(events: int) -> Measured:
-    """`events` events to one subscriber inside one window, then the window's single digest."""
-    from clarion.engine import run as engine
+    """`events` events to one subscriber inside one window, then the window's single digest.
+    Clarion's and moto SQS's clocks are held still while the events arrive (tests.controlled_clock),
+    then moved past the window's end, which makes its continuation due; nothing sleeps."""
+    from tests.controlled_clock import controlled_clock
 
     workflow = {
         "workflowId": "bench-digest",
@@ -305,8 +322,6 @@ def digest_case(events: int) -> Measured:
             },
         ],
     }
-    real = time.time()
-    held = _HeldClock((int(real) // DIGEST_WINDOW + 1) * DIGEST_WINDOW + 0.05)
 
     def prepare(cloud: TracedCloud) -> None:
         seed_subscribers(cloud, "reader", 1)
@@ -314,8 +329,8 @@ def digest_case(events: int) -> Measured:
         cloud.api("POST", "/v1/workflows", workflow)
 
     def run(cloud: TracedCloud) -> None:
-        original, engine.time = engine.time, held  # type: ignore[assignment]
-        try:
+        window_start = (int(time.time()) // DIGEST_WINDOW + 1) * DIGEST_WINDOW
+        with controlled_clock(window_start + 0.05) as clock:
             for start in range(0, events, 100):
                 bulk = {
                     "events": [
@@ -323,13 +338,10 @@ def digest_case(events: int) -> Measured:
                         for i in range(start, min(start + 100, events))
                     ]
                 }
-                cloud.api("POST", BULK_PATH, bulk)
+                _answered(cloud.api("POST", BULK_PATH, bulk), [], "digest bulk")
                 cloud.drain()
-            held.at += DIGEST_WINDOW + 1  # the window has ended; its continuation is due
-            time.sleep(DIGEST_WINDOW + 1.5)  # the continuation's SQS delay, in real seconds
+            clock.advance(DIGEST_WINDOW + 1)  # the window has ended; its continuation is due
             cloud.drain()
-        finally:
-            engine.time = original  # type: ignore[assignment]
 
     return _measure(f"digest_{events}", events, 1, prepare, run, label="bench-digest")
 

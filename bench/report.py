@@ -144,7 +144,12 @@ baseline's, both counted by the same hooks.
 
 **Scale on paper** (`bench/scaling.py`, docs/SCALING.md). Arithmetic on the measured counts and the
 modelled Lambda durations against AWS's default quotas; every partition key the measured windows
-wrote is listed with its write units and its WCU/s at 6,000 and 60,000 events/s.
+wrote is listed with its write units and its WCU/s at 6,000 and 60,000 events/s. The 10x line
+(`sustained_events_per_s_10x_quotas`) takes the worker's and the results function's seconds an event
+from the same loads measured again with the worker's batch at its most (`WorkerBatchSize` 100,
+`WorkerBatchingWindow` 1: a bulk of 100, and 100 single triggers accepted before the worker runs),
+with the account quotas raised 10x and the template's parameters at their most (`TriggerQueues` 4:
+four worker event sources of 1,000 concurrent each; `ResultsMaxConcurrency` 1,000).
 
 **Cold import.** `python -c "import app"` in a fresh interpreter with `cwd=functions/<name>`,
 `PYTHONPATH=layers/core` and the function's environment from the template

@@ -221,7 +221,10 @@ class InProcessApp:
     def deliver(self, function: str, queue: str | None = None, batch_size: int | None = None) -> int:
         """What the function's event source mapping does until its queue is empty or a batch
         fails: receive a batch, invoke, delete the successes. Returns how many succeeded."""
-        source = self.functions[function].sqs_sources[0]
+        sources = self.functions[function].sqs_sources
+        if queue is None and len(sources) > 1:  # one mapping per queue (the template's TriggerQueues)
+            return sum(self.deliver(function, source.queue, batch_size) for source in sources)
+        source = next((s for s in sources if s.queue == queue), sources[0])
         queue = queue or source.queue
         delivered = 0
         while messages := self.receive(queue, batch_size or source.batch_size):

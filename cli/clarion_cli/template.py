@@ -20,6 +20,9 @@ class _CfnLoader(yaml.SafeLoader):
     pass
 
 
+_NO_VALUE = object()  # !Ref AWS::NoValue: the list item or property is left out
+
+
 def _tag(name: str) -> Any:
     def construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         if isinstance(node, yaml.ScalarNode):
@@ -43,6 +46,8 @@ for _short in (
     "If",
     "Equals",
     "Not",
+    "Or",
+    "And",
     "Select",
     "Split",
     "FindInMap",
@@ -87,7 +92,11 @@ class Function:
 
 class Template:
     def __init__(
-        self, path: Path, stack_name: str = "clarion", endpoint: str = "http://127.0.0.1:4566"
+        self,
+        path: Path,
+        stack_name: str = "clarion",
+        endpoint: str = "http://127.0.0.1:4566",
+        parameters: dict[str, str] | None = None,
     ) -> None:
         self.path = path
         self.root = path.parent
@@ -98,10 +107,41 @@ class Template:
         self.parameters = {
             name: str(spec.get("Default", "")) for name, spec in self.doc.get("Parameters", {}).items()
         }
+        unknown = set(parameters or {}) - set(self.parameters)
+        if unknown:
+            raise KeyError(f"no such template parameter: {', '.join(sorted(unknown))}")
+        self.parameters |= parameters or {}  # as `sam deploy --parameter-overrides` sets them
 
     # --- names -------------------------------------------------------------------------
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
-        return {name: r for name, r in self.resources.items() if r["Type"] == resource_type}
+        """The resources of this type the stack deploys (those whose Condition holds)."""
+        return {
+            name: r
+            for name, r in self.resources.items()
+            if r["Type"] == resource_type and self.holds(r.get("Condition"))
+        }
+
+    def holds(self, condition: str | None) -> bool:
+        """Whether a named condition of the template holds for its parameters (None: always)."""
+        if condition is None:
+            return True
+        return bool(self._evaluate(self.doc.get("Conditions", {})[condition]))
+
+    def _evaluate(self, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Fn::Equals":
+                left, right = (str(self._evaluate(v)) for v in argument)
+                return left == right
+            if key == "Fn::Not":
+                return not self._evaluate(argument[0])
+            if key == "Fn::Or":
+                return any(self._evaluate(v) for v in argument)
+            if key == "Fn::And":
+                return all(self._evaluate(v) for v in argument)
+            if key == "Condition":
+                return self.holds(argument)
+        return self.resolve(value)
 
     def physical_name(self, logical_id: str) -> str:
         return f"{self.stack_name}-{logical_id}"
@@ -109,9 +149,11 @@ class Template:
     def queue_url(self, logical_id: str) -> str:
         return f"{self.endpoint}/{ACCOUNT_ID}/{self.physical_name(logical_id)}"
 
-    def ref(self, logical_id: str) -> str:
+    def ref(self, logical_id: str) -> Any:
         if logical_id in self.parameters:
             return self.parameters[logical_id]
+        if logical_id == "AWS::NoValue":
+            return _NO_VALUE
         pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": self.stack_name}
         if logical_id in pseudo:
             return pseudo[logical_id]
@@ -143,6 +185,12 @@ class Template:
             ((key, argument),) = value.items()
             if key == "Ref":
                 return self.ref(argument)
+            if key == "Fn::If":
+                condition, when_true, when_false = argument
+                return self.resolve(when_true if self.holds(condition) else when_false)
+            if key == "Fn::Join":
+                separator, parts = argument
+                return separator.join(str(part) for part in self.resolve(parts))
             if key == "Fn::GetAtt":
                 return self.get_att(*argument)
             if key == "Fn::Sub":
@@ -158,7 +206,7 @@ class Template:
         if isinstance(value, dict):
             return {k: self.resolve(v) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [v for v in (self.resolve(v) for v in value) if v is not _NO_VALUE]
         return value
 
     # --- functions ---------------------------------------------------------------------
@@ -190,8 +238,8 @@ class Template:
                         SqsSource(
                             name=event_name,
                             queue=spec["Queue"]["Fn::GetAtt"][0],
-                            batch_size=int(spec.get("BatchSize", 10)),
-                            batching_window=int(spec.get("MaximumBatchingWindowInSeconds", 0)),
+                            batch_size=int(self.resolve(spec.get("BatchSize", 10))),
+                            batching_window=int(self.resolve(spec.get("MaximumBatchingWindowInSeconds", 0))),
                             report_item_failures="ReportBatchItemFailures"
                             in spec.get("FunctionResponseTypes", []),
                         )
@@ -199,32 +247,25 @@ class Template:
                 elif event["Type"] == "Api":
                     function.api_routes.append(ApiRoute(event_name, spec["Path"], spec["Method"].upper()))
             found[name] = function
+        for name, mapping in self.of_type("AWS::Lambda::EventSourceMapping").items():
+            spec = mapping["Properties"]
+            found[spec["FunctionName"]["Ref"]].sqs_sources.append(
+                SqsSource(
+                    name=name,
+                    queue=spec["EventSourceArn"]["Fn::GetAtt"][0],
+                    batch_size=int(self.resolve(spec.get("BatchSize", 10))),
+                    batching_window=int(self.resolve(spec.get("MaximumBatchingWindowInSeconds", 0))),
+                    report_item_failures="ReportBatchItemFailures" in spec.get("FunctionResponseTypes", []),
+                )
+            )
         return found
 
     # --- the front door ----------------------------------------------------------------
-    def condition(self, name: str) -> bool:
-        """A template condition, evaluated against the parameters' defaults."""
-        return bool(self._evaluate(self.doc.get("Conditions", {})[name]))
-
-    def _evaluate(self, expression: Any) -> Any:
-        if isinstance(expression, dict) and len(expression) == 1:
-            ((key, argument),) = expression.items()
-            if key == "Fn::Equals":
-                left, right = (self._evaluate(item) for item in argument)
-                return str(left) == str(right)
-            if key == "Fn::Not":
-                return not self._evaluate(argument[0])
-            if key == "Condition":
-                return self.condition(argument)
-        return self.resolve(expression)
-
     def viewer_request_code(self) -> str | None:
         """The code of the CloudFront function on the distribution's viewer requests, when the
         template deploys a distribution (its condition true); None when requests reach API Gateway
         directly."""
         for distribution in self.of_type("AWS::CloudFront::Distribution").values():
-            if "Condition" in distribution and not self.condition(distribution["Condition"]):
-                continue
             behavior = distribution["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
             for association in behavior.get("FunctionAssociations", []):
                 if association["EventType"] == "viewer-request":

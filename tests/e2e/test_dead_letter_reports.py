@@ -99,7 +99,8 @@ def test_a_worker_killed_on_every_attempt_of_one_record_ends_its_bulk_partially_
 
     # The runtime really died, once per attempt of the TriggerQueue's redrive policy.
     copy = yaml.safe_load((stack.log.parent / "template.yaml").read_text())["Resources"]
-    assert copy["WorkerFunction"]["Properties"]["Events"]["Triggers"]["Properties"]["BatchSize"] == 10
+    (triggers,) = Template(stack.log.parent / "template.yaml").functions()["WorkerFunction"].sqs_sources
+    assert triggers.batch_size == 10  # the WorkerBatchSize parameter's default, as the stack read it
     redrive = copy["TriggerQueue"]
     attempts = int(redrive["Properties"]["RedrivePolicy"]["maxReceiveCount"])
     deaths = [int(size) for size in DEATH.findall(stack.log.read_text())]

@@ -15,6 +15,9 @@ class Settings(BaseModel):
     idempotency_table_name: str | None = None
     secrets_key_id: str | None = None  # KMS key (alias) encrypting environments' HMAC secrets
     trigger_queue_url: str | None = None
+    trigger_queue_urls: str | None = (
+        None  # every trigger queue, comma-separated (the template's TriggerQueues)
+    )
     results_queue_url: str | None = None
     status_ttl_days: int = Field(default=30, ge=1)
     auth_cache_seconds: int = Field(default=60, ge=0)
@@ -34,6 +37,11 @@ class Settings(BaseModel):
         if not self.trigger_queue_url:
             raise RuntimeError("CLARION_TRIGGER_QUEUE_URL is not set for this function")
         return self.trigger_queue_url
+
+    def trigger_queues(self) -> list[str]:
+        """Every trigger queue, the first being CLARION_TRIGGER_QUEUE_URL's."""
+        listed = [url.strip() for url in (self.trigger_queue_urls or "").split(",") if url.strip()]
+        return listed or [self.require_trigger_queue()]
 
     def require_results_queue(self) -> str:
         if not self.results_queue_url:

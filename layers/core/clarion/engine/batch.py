@@ -124,7 +124,7 @@ def _run_isolated(
     }
     order = isolation_order([m["messageId"] for m in messages], attempts.read(received_before))
     by_id = {m["messageId"]: m for m in messages}
-    trigger_queue = settings().require_trigger_queue()
+    trigger_queue = queues.trigger_queue_of(messages[0].get("eventSourceARN", ""))  # one source a batch
     if order.skip:
         logger.info("redelivered batch: records already done are acknowledged", done=len(order.skip))
         queues.delete(trigger_queue, [by_id[m]["receiptHandle"] for m in order.skip])
@@ -156,15 +156,12 @@ def _run_isolated(
 
 
 def _send_results(parts: Parts, outcomes: list[RecordOutcome]) -> None:
-    if parts.items:
-        _send(
-            settings().require_trigger_queue(),
-            [
-                queues.Message(str(i), part.model_dump_json(), delay)
-                for i, (part, delay) in enumerate(parts.items)
-            ],
-            "parts",
-        )
+    by_queue: dict[str, list[queues.Message]] = {}
+    for i, (part, delay) in enumerate(parts.items):
+        message = queues.Message(str(i), part.model_dump_json(), delay)
+        by_queue.setdefault(queues.trigger_queue_for(part.bulk_id), []).append(message)
+    for queue_url, messages in by_queue.items():
+        _send(queue_url, messages, "parts")
     if outcomes:
         _send(
             settings().require_results_queue(),

@@ -148,8 +148,12 @@ def _enqueue(records: list[TriggerRecord]) -> list[tuple[TriggerRecord, str | No
     if not records:
         return []
     by_index = {str(r.index): r for r in records}
-    refused = queues.send(
-        settings().require_trigger_queue(),
-        [queues.Message(i, r.model_dump_json()) for i, r in by_index.items()],
-    )
+    by_queue: dict[str, list[queues.Message]] = {}
+    for i, r in by_index.items():
+        by_queue.setdefault(queues.trigger_queue_for(r.bulk_id), []).append(
+            queues.Message(i, r.model_dump_json())
+        )
+    refused = {
+        i: error for url, messages in by_queue.items() for i, error in queues.send(url, messages).items()
+    }
     return [(r, f"could not enqueue: {refused[i]}" if i in refused else None) for i, r in by_index.items()]

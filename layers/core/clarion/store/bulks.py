@@ -87,15 +87,18 @@ def record_outcomes(
     now: str,
     expires_at: int,
     client: DynamoDBClient | None = None,
+    rows_written: bool = False,
 ) -> int:
-    """Write rows and count outcomes of one bulk exactly once; returns how many were new."""
+    """Write rows (unless the caller wrote them, batched across bulks) and count outcomes of one
+    bulk exactly once; returns how many were new."""
     client = client or aws.dynamodb()
     table = settings().table_name
     pending = {outcome.index: outcome for outcome in outcomes}
-    rows: list[Any] = [
-        {"PutRequest": {"Item": record_row(environment_id, o, expires_at)}} for o in pending.values()
-    ]
-    batches.write(client, table, rows)
+    if not rows_written:
+        rows: list[Any] = [
+            {"PutRequest": {"Item": record_row(environment_id, o, expires_at)}} for o in pending.values()
+        ]
+        batches.write(client, table, rows)
     while pending:
         try:
             client.update_item(**_count(table, environment_id, bulk_id, list(pending.values()), now))

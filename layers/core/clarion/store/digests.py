@@ -3,33 +3,38 @@ value of the digest key, until the window's owner sends them as one digest.
 
 Windows are tumbling and aligned to the epoch: an event at time t belongs to the window that
 starts at t - t % length. Every worker computes the same bucket for the same moment without
-reading anything, so joining is ONE conditional UpdateItem, and two workers opening the same
-window at the same moment meet on the same item: DynamoDB orders their updates, the first one
+reading anything, so joining needs no read, and two workers opening the same window at the
+same moment meet on the same head item: DynamoDB orders their updates, the first one
 sets `opener` (if_not_exists) and both learn it from ReturnValues. (The price: the first event
 of a window waits between 0 and `length` seconds, not exactly `length`.)
 
-A window is stored in pages, one item each (keys.digest_bucket):
+A window is stored as a head and small pages, one item each (keys.digest_bucket, page 0 the head):
 
-    txs       the joined transactionIds in arrival order; the condition `NOT contains(txs, :tx)`
-              makes the append idempotent (a record redelivered by SQS is not added twice)
-    opener    the transaction whose join created the page; page 0's opener owns the window:
-              its run is the one that sends the digest when the window ends
-    closedAt  set by close(): no join succeeds on a closed page
-    windowEnd, digestKey, expiresAt (TTL)
+    head      opener    the transaction whose join created the window: it owns the window (its
+                        run sends the digest when the window ends)
+              slots     how many joins were handed a place (an atomic ADD)
+              closedAt  set by close(): no join succeeds on a closed head or page
+              windowEnd, digestKey, expiresAt (TTL)
+    page p    txs       the transactionIds of slots (p - 1) * PAGE_EVENTS ... p * PAGE_EVENTS - 1
+                        in arrival order; closedAt, expiresAt
+
+A join is two small UpdateItems whatever the window holds: the head's ADD hands the event its
+slot (and names the owner, from ReturnValues), then the event appends itself to its slot's page.
+A write costs the larger image of its item, so pages are kept under 1 KB (PAGE_EVENTS of
+Clarion's generated transactionIds, about 50 bytes each): each join is 1 + 1 write units, flat
+as the window grows (a single page rewritten whole on every event cost its whole size, ~5 units
+at 100 events, and walking past full pages cost each of them again).
 
 The events' payloads are not copied here: each joined transaction's step item (store.messages),
 written before it joins, holds its payload, and the owner reads them back in one BatchGetItem
-per 100 events. The bucket stays small (about 50 bytes per event with Clarion's generated
-transactionIds), and an UpdateItem costs the item's size: a join is 1 write unit for the first
-~15 events of a window, one more per ~20 events after that, about 5 on a full page.
+per 100 events.
 
-A page holds at most PAGE_EVENTS transactions; a full page sends later events to the next one.
-Events walk the pages from 0, so a redelivered event finds its transaction in the page it
-joined whichever state that page is in now; each full page passed costs its size again (a
-refused conditional write is charged), so windows of many hundreds of events per subscriber
-grow expensive. close() closes the pages in order and stops at the first page that is not full
-when closed (creating it closed if nobody had): no join can land behind it, because joins only
-move past full pages."""
+close() closes the head first (no join takes a slot after it), then every page up to the last
+slot handed out, reading their transactions; a join holding a slot on a page closed before it
+appended is refused and goes to the next window. A slot whose worker stopped before appending is
+a hole nobody reads. A redelivered event takes another slot: the transactions are read back
+first occurrence first, so it counts once; on a closed window it looks for itself in the pages
+(one consistent BatchGetItem) and, if it had joined, is in that window, not the next."""
 
 from __future__ import annotations
 
@@ -41,7 +46,8 @@ from clarion.clock import now_iso
 from clarion.config import settings
 from clarion.store import batches, items, keys
 
-PAGE_EVENTS = 100
+PAGE_EVENTS = 16  # transactionIds a page holds: under 1 KB with Clarion's generated ids
+_HEAD = 0
 _TTL_DAYS_AFTER_END = 7
 
 
@@ -115,74 +121,94 @@ class Joined:
 
 
 def join(bucket: Bucket, transaction_id: str) -> Joined | None:
-    """Add the transaction to the window; None if the window is closed (the caller goes on to
-    Bucket.following). One UpdateItem, one more per full page passed."""
+    """Add the transaction to the window; None if the window is closed and it had not joined
+    before (the caller goes on to Bucket.following). Two UpdateItems: a slot, then its page."""
     client = aws.dynamodb()
-    owner: str | None = None
-    page = 0
-    while True:
-        try:
-            new = client.update_item(
-                TableName=settings().table_name,
-                Key=bucket._key(page),
-                UpdateExpression=(
-                    "SET txs = list_append(if_not_exists(txs, :empty), :joined), "
-                    "opener = if_not_exists(opener, :tx), windowEnd = :end, digestKey = :key, "
-                    "expiresAt = :expires"
-                ),
-                ConditionExpression=(
-                    "attribute_not_exists(closedAt) AND "
-                    "(attribute_not_exists(txs) OR (NOT contains(txs, :tx) AND size(txs) < :cap))"
-                ),
-                ExpressionAttributeValues={
-                    ":empty": {"L": []},
-                    ":joined": {"L": [items.s(transaction_id)]},
-                    ":tx": items.s(transaction_id),
-                    ":cap": items.n(PAGE_EVENTS),
-                    ":end": items.n(bucket.end),
-                    ":key": items.s(bucket.key),
-                    ":expires": items.n(bucket.end + _TTL_DAYS_AFTER_END * 86_400),
-                },
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )["Attributes"]
-            return Joined(owner or _opener(new), repeated=False)
-        except client.exceptions.ConditionalCheckFailedException as error:
-            old: Any = error.response.get("Item") or {}
-        joined = _transactions(old)
-        owner = owner or _opener(old)
-        if transaction_id in joined:
-            return Joined(owner, repeated=True)
-        if len(joined) < PAGE_EVENTS:
-            return None  # closed before it filled up: the window is over
-        page += 1
+    expires = items.n(bucket.end + _TTL_DAYS_AFTER_END * 86_400)
+    try:
+        head = client.update_item(
+            TableName=settings().table_name,
+            Key=bucket._key(_HEAD),
+            UpdateExpression=(
+                "SET opener = if_not_exists(opener, :tx), windowEnd = :end, digestKey = :key, "
+                "expiresAt = :expires ADD slots :one"
+            ),
+            ConditionExpression="attribute_not_exists(closedAt)",
+            ExpressionAttributeValues={
+                ":tx": items.s(transaction_id),
+                ":one": items.n(1),
+                ":end": items.n(bucket.end),
+                ":key": items.s(bucket.key),
+                ":expires": expires,
+            },
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )["Attributes"]
+    except client.exceptions.ConditionalCheckFailedException as error:
+        closed: Any = error.response.get("Item") or {}
+        return _joined_before(bucket, transaction_id, closed)
+    try:
+        client.update_item(
+            TableName=settings().table_name,
+            Key=bucket._key(_page_of(_slots(head) - 1)),
+            UpdateExpression="SET txs = list_append(if_not_exists(txs, :empty), :joined), expiresAt = :expires",
+            ConditionExpression="attribute_not_exists(closedAt)",
+            ExpressionAttributeValues={
+                ":empty": {"L": []},
+                ":joined": {"L": [items.s(transaction_id)]},
+                ":expires": expires,
+            },
+        )
+    except client.exceptions.ConditionalCheckFailedException:  # closed between the two writes
+        return _joined_before(bucket, transaction_id, head)
+    return Joined(_opener(head), repeated=False)
 
 
 def close(bucket: Bucket, cancelled: bool = False) -> list[str]:
-    """Close every page of the window; the joined transactionIds in arrival order. Idempotent:
-    closing again answers the same list (a closed page never changes)."""
+    """Close the window, head first, then every page a slot was handed on; the joined
+    transactionIds in arrival order, each once. Idempotent: closing again answers the same list
+    (a closed head hands out no slot, a closed page takes no append)."""
     client = aws.dynamodb()
     update = "SET closedAt = if_not_exists(closedAt, :now), expiresAt = :expires"
     if cancelled:
         update += ", cancelledAt = if_not_exists(cancelledAt, :now)"
-    joined: list[str] = []
-    page = 0
-    while True:
-        closed = client.update_item(
+    values = {":now": items.s(now_iso()), ":expires": items.n(bucket.end + _TTL_DAYS_AFTER_END * 86_400)}
+
+    def closed(page: int) -> dict[str, Any]:
+        return client.update_item(
             TableName=settings().table_name,
             Key=bucket._key(page),
             UpdateExpression=update,
-            ExpressionAttributeValues={
-                ":now": items.s(now_iso()),
-                ":expires": items.n(bucket.end + _TTL_DAYS_AFTER_END * 86_400),
-            },
+            ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
         )["Attributes"]
-        on_page = _transactions(closed)
-        joined += on_page
-        if len(on_page) < PAGE_EVENTS:
-            return joined
-        page += 1
+
+    head = closed(_HEAD)
+    joined = [tx for page in _pages(_slots(head)) for tx in _transactions(closed(page))]
+    return list(dict.fromkeys(joined))
+
+
+def _joined_before(bucket: Bucket, transaction_id: str, head: dict[str, Any]) -> Joined | None:
+    """On a closed window: whether this transaction joined it on an earlier delivery (one
+    strongly consistent BatchGetItem of its pages)."""
+    wanted = [bucket._key(page) for page in _pages(_slots(head))]
+    for raw in batches.get(aws.dynamodb(), settings().table_name, wanted, ConsistentRead=True):
+        if transaction_id in _transactions(raw):
+            return Joined(_opener(head), repeated=True)
+    return None
+
+
+def _page_of(slot: int) -> int:
+    return 1 + slot // PAGE_EVENTS
+
+
+def _pages(slots: int) -> list[int]:
+    """The pages holding the first `slots` slots."""
+    return list(range(1, _page_of(slots - 1) + 1)) if slots > 0 else []
+
+
+def _slots(raw: dict[str, Any]) -> int:
+    return int(raw.get("slots", {}).get("N", "0"))
 
 
 def payloads(bucket: Bucket, transaction_ids: list[str]) -> list[dict[str, Any]]:
