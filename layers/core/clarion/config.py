@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,10 +38,12 @@ class Settings(BaseModel):
             raise RuntimeError("CLARION_TRIGGER_QUEUE_URL is not set for this function")
         return self.trigger_queue_url
 
-    def trigger_queues(self) -> list[str]:
-        """Every trigger queue, the first being CLARION_TRIGGER_QUEUE_URL's."""
-        listed = [url.strip() for url in (self.trigger_queue_urls or "").split(",") if url.strip()]
-        return listed or [self.require_trigger_queue()]
+    @cached_property
+    def trigger_queues(self) -> tuple[str, ...]:
+        """Every trigger queue, the first being CLARION_TRIGGER_QUEUE_URL's (read once: every
+        record sent asks)."""
+        listed = tuple(url.strip() for url in (self.trigger_queue_urls or "").split(",") if url.strip())
+        return listed or (self.require_trigger_queue(),)
 
     def require_results_queue(self) -> str:
         if not self.results_queue_url:

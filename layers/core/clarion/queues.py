@@ -21,14 +21,14 @@ _ATTEMPTS = 3
 def trigger_queue_for(bulk_id: str) -> str:
     """The trigger queue a bulk's records (and the parts they spawn) go to: the template's
     TriggerQueues spread by bulk id, each queue with its own WorkerFunction event source."""
-    urls = settings().trigger_queues()
+    urls = settings().trigger_queues
     return urls[zlib.crc32(bulk_id.encode()) % len(urls)]
 
 
 def trigger_queue_of(event_source_arn: str) -> str:
     """The URL of the trigger queue a received record came from (its eventSourceARN)."""
     name = event_source_arn.rsplit(":", 1)[-1]
-    urls = settings().trigger_queues()
+    urls = settings().trigger_queues
     return next((url for url in urls if url.rstrip("/").rsplit("/", 1)[-1] == name), urls[0])
 
 

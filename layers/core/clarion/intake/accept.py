@@ -149,10 +149,9 @@ def _enqueue(records: list[TriggerRecord]) -> list[tuple[TriggerRecord, str | No
         return []
     by_index = {str(r.index): r for r in records}
     by_queue: dict[str, list[queues.Message]] = {}
+    queue_of = {bulk_id: queues.trigger_queue_for(bulk_id) for bulk_id in {r.bulk_id for r in records}}
     for i, r in by_index.items():
-        by_queue.setdefault(queues.trigger_queue_for(r.bulk_id), []).append(
-            queues.Message(i, r.model_dump_json())
-        )
+        by_queue.setdefault(queue_of[r.bulk_id], []).append(queues.Message(i, r.model_dump_json()))
     refused = {
         i: error for url, messages in by_queue.items() for i, error in queues.send(url, messages).items()
     }
