@@ -11,9 +11,10 @@ idempotent: a repeat (in an earlier request, a concurrent one or the same one) i
 `duplicate: true`, recorded once and started once: its workflow runs under a transactionId
 derived from the event, which intake claims once (an event without an eventId runs under
 intake's own id). A repeat of an earlier request's eventId recorded less than the claim's
-lifetime ago (the bulk status's, less a day) is offered to intake again: answered reused
-(`status: duplicate`) if it started, it starts now if the earlier request died between
-recording it and sending it. An older repeat starts nothing (its claim may have lapsed).
+lifetime ago (the bulk status's, less a day) is offered to intake again: if it started, intake
+answers it reused and it shows no workflows; if the earlier request died between recording it
+and sending it, it starts now (its workflows shown `queued`). An older repeat is not offered
+(its claim may have lapsed).
 
 Under double opt-in (`optInMode: double_opt_in`, PATCH /v1/environment) a new subscriber is
 stored pending, one confirmation email is queued (api.opt_in), its events are recorded, and the
@@ -94,6 +95,8 @@ def bulk_events() -> Response[dict[str, Any]]:
             if outcome.error_type is not None:
                 confirmation["confirmationError"] = outcome.error
             continue
+        if answers[owner].get("duplicate") and outcome.error_type == RefusalType.TRANSACTION_ID_REUSED:
+            continue  # a repeat offered again that had started: it starts nothing, as it says
         answers[owner].setdefault("workflows", []).append(_started(trigger, outcome))
         if outcome.error_type == RefusalType.ENQUEUE_FAILED:
             answers[owner] |= {"success": False, "error": f"events.{owner}: {outcome.error}"}
