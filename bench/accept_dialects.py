@@ -92,7 +92,9 @@ def dialects_section() -> Section:
         "Sequenzy's request also finds or creates its subscriber, defines new event names and "
         "records its events once per eventId, which the other dialects do not: one BatchGetItem "
         "(subscriber, email entry, definitions) and one TransactWriteItems per 100 events (the "
-        "request's activity item, the eventId claims, new definitions)."
+        "request's activity item, the eventId claims, new definitions); and its eventIds give "
+        "transactionIds derived from them, which intake claims in one TransactWriteItems (so a "
+        "request that died before sending is started by its retry, once)."
     )
     return section
 

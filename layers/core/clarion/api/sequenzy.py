@@ -8,9 +8,13 @@ events are recorded on its activity (store.subscriber_events: one TransactWriteI
 events, each eventId claimed once) and, when a workflow's workflowId is the event's name, each
 starts that workflow with the event's properties as payload. An eventId makes an event
 idempotent: a repeat (in an earlier request, a concurrent one or the same one) is answered
-`duplicate: true`, recorded once and started once: the claim of its eventId is what makes it
-start once (its workflow runs under intake's own transactionId; a held one's is derived from
-the event, since a confirmation may be followed twice).
+`duplicate: true`, recorded once and started once: its workflow runs under a transactionId
+derived from the event, which intake claims once (an event without an eventId runs under
+intake's own id). A repeat of an earlier request's eventId recorded less than the claim's
+lifetime ago (the bulk status's, less a day) is offered to intake again: if it started, intake
+answers it reused and it shows no workflows; if the earlier request died between recording it
+and sending it, it starts now (its workflows shown `queued`). An older repeat is not offered
+(its claim may have lapsed).
 
 Under double opt-in (`optInMode: double_opt_in`, PATCH /v1/environment) a new subscriber is
 stored pending, one confirmation email is queued (api.opt_in), its events are recorded, and the
@@ -33,7 +37,8 @@ from clarion.api import limits, opt_in
 from clarion.api.body import parse_json
 from clarion.api.errors import BadRequestError, ConflictError, NotFoundError
 from clarion.api.sequenzy_triggers import Trigger, start
-from clarion.clock import now_iso
+from clarion.clock import now_iso, now_seconds
+from clarion.config import settings
 from clarion.dialects import sequenzy
 from clarion.dialects.sequenzy import BulkEventsRequest, SequenzyError, SequenzyEvent
 from clarion.model import RecordOutcome
@@ -90,6 +95,8 @@ def bulk_events() -> Response[dict[str, Any]]:
             if outcome.error_type is not None:
                 confirmation["confirmationError"] = outcome.error
             continue
+        if answers[owner].get("duplicate") and outcome.error_type == RefusalType.TRANSACTION_ID_REUSED:
+            continue  # a repeat offered again that had started: it starts nothing, as it says
         answers[owner].setdefault("workflows", []).append(_started(trigger, outcome))
         if outcome.error_type == RefusalType.ENQUEUE_FAILED:
             answers[owner] |= {"success": False, "error": f"events.{owner}: {outcome.error}"}
@@ -177,7 +184,9 @@ def _events(
     """Each event's answer and the triggers to start (with their event's index; those of a
     pending subscriber are held instead). The events are recorded first, each eventId once,
     with the definitions of new names (store.subscriber_events): an event recorded before is a
-    duplicate and starts nothing; a name another request defined meanwhile was not created here."""
+    duplicate, offered to intake again while its claim lives (`_offered`) and, for a pending
+    subscriber, held by the request that recorded it; a name another request defined meanwhile
+    was not created here."""
     valid = {i: e for i, e in enumerate(parsed) if isinstance(e, SequenzyEvent)}
     ids = {i: e.event_id or f"{sequenzy.GENERATED_EVENT_PREFIX}{uuid.uuid4().hex}" for i, e in valid.items()}
     firsts = {ids[i]: i for i in reversed(valid)}  # an eventId repeated in the request: its first
@@ -195,7 +204,8 @@ def _events(
     given = {e.event_id for e in valid.values() if e.event_id}
     names = {e.name for e in valid.values()} - known
     definitions = {n: event_definitions.new_definition(environment_id, n, now) for n in sorted(names)}
-    seen, existing = subscriber_events.record(environment_id, subscriber_id, new, given, also=definitions)
+    earlier, existing = subscriber_events.record(environment_id, subscriber_id, new, given, also=definitions)
+    seen, offered = set(earlier), _offered(earlier)
     defined = names - existing
     fresh: dict[int, SequenzyEvent] = {}
     answers: list[dict[str, Any]] = []
@@ -215,6 +225,8 @@ def _events(
         defined.discard(event.name)  # the first event of a new name created it
         if ids[index] in seen:
             answer["duplicate"] = True
+            if ids[index] in offered and firsts[ids[index]] == index and not pending:
+                fresh[index] = event  # intake answers it reused, or starts it if it never was
         else:
             seen.add(ids[index])
             fresh[index] = event
@@ -227,11 +239,13 @@ def _events(
         workflow = found.get(event.name)
         if workflow is None or not workflow.active:
             continue
-        # Started now, its event was claimed by this request just before (recorded once), so it
-        # starts once under intake's own id; a held one keeps an id derived from its event: it
-        # may be released twice, and intake claims that id once.
+        # An eventId's workflow (started, offered again, or held and maybe released twice) runs
+        # under an id derived from it, which intake claims once; an event without one (recorded
+        # just now, once) under intake's own id.
         transaction_id = (
-            sequenzy.transaction_id_for(subscriber_id, ids[index], workflow.workflow_id) if pending else None
+            sequenzy.transaction_id_for(subscriber_id, ids[index], workflow.workflow_id)
+            if event.event_id or pending
+            else None
         )
         trigger = Trigger(workflow.workflow_id, subscriber_id, dict(event.properties), transaction_id)
         if pending:
@@ -252,6 +266,13 @@ def _events(
     if held:
         held_triggers.hold(environment_id, subscriber_id, held)
     return answers, started
+
+
+def _offered(earlier: dict[str, int | None]) -> set[str]:
+    """Those of the eventIds recorded before whose transactionId claim still lives: recorded
+    less than the bulk status's lifetime (intake.accept's claims), less a day, ago."""
+    since = now_seconds() - (settings().status_ttl_days - 1) * 86_400
+    return {event_id for event_id, recorded_at in earlier.items() if recorded_at and recorded_at > since}
 
 
 def _started(trigger: Trigger, outcome: RecordOutcome) -> dict[str, Any]:

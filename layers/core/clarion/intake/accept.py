@@ -72,8 +72,13 @@ def accept(
         verdicts[record.index] = _verdict(
             record, RecordStatus.ERROR, RefusalType.TRANSACTION_ID_REUSED, message
         )
+    try:
+        sent = _enqueue(claimed)
+    except BaseException:
+        transactions.release(claimed)  # the send failed outright: a retry may claim these ids again
+        raise
     unsent: list[TriggerRecord] = []
-    for record, error in _enqueue(claimed):
+    for record, error in sent:
         if error:
             unsent.append(record)
             verdicts[record.index] = _verdict(record, RecordStatus.ERROR, RefusalType.ENQUEUE_FAILED, error)

@@ -8,10 +8,12 @@
 
 A request's events are written in one TransactWriteItems (per 100 events): one part item holding
 them (`doc: {events}`, and `oldest`, its oldest occurredAt), keyed by its first event's id so
-that it is also that event's claim, and one key-only claim for each other caller-given eventId
+that it is also that event's claim, and one claim (its key and `recordedAt`) for each other caller-given eventId
 (an id Clarion made is unique already). Every item is written on condition that its key is
 free, so an eventId already recorded (by an earlier request or a concurrent one) cancels the
-transaction, which is written again without it: each eventId is recorded once, exactly. A part
+transaction, which is written again without it: each eventId is recorded once, exactly. Each
+item holds `recordedAt` (epoch seconds), which the cancellation returns (ALL_OLD): the caller
+learns how long ago a repeated eventId was recorded. A part
 stays under PART_BYTES (the route's body limit, 1 MB, makes a request a few parts at most).
 
 Parts overlap in time (a client may send old occurredAt), so a page merges them: parts are read
@@ -25,7 +27,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from clarion import aws
+from clarion import aws, clock
 from clarion.config import settings
 from clarion.store import items, keys, paging
 
@@ -64,15 +66,17 @@ def record(
     client: DynamoDBClient | None = None,
     *,
     also: dict[str, dict[str, Any]] | None = None,
-) -> tuple[set[str], set[str]]:
+) -> tuple[dict[str, int | None], set[str]]:
     """Record events `{id, name, properties, occurredAt, recordedAt}` (ids distinct; `claimed`:
     those ids that are the caller's eventIds, each recorded once ever), and put the items of
     `also` (by a name of the caller's) in the same transactions, each on condition that its key
-    is free. Returns (the ids recorded before, so not recorded now; the names in `also` whose
+    is free. Returns (the ids recorded before, so not recorded now, each with when it was
+    recorded, epoch seconds, None if its item predates `recordedAt`; the names in `also` whose
     key was taken, so not put now)."""
     client = client or aws.dynamodb()
     table = settings().table_name
-    duplicates: set[str] = set()
+    recorded_at = clock.now_seconds()
+    duplicates: dict[str, int | None] = {}
     existing: set[str] = set()
     pending, extra = list(events), dict(also or {})
     conflicts = 0
@@ -80,22 +84,25 @@ def record(
         retry: list[dict[str, Any]] = []
         kept: dict[str, dict[str, Any]] = {}
         for chunk, extras in _transactions(pending, extra):
-            writes, owners = _writes(table, environment_id, subscriber_id, chunk, claimed)
+            writes, owners = _writes(table, environment_id, subscriber_id, chunk, claimed, recorded_at)
             writes += [_put_if_new(table, item) for item in extras.values()]
             owners += [("also", name) for name in extras]
             try:
                 client.transact_write_items(TransactItems=writes)
             except client.exceptions.TransactionCanceledException as error:
                 reasons = error.response.get("CancellationReasons", [])
-                taken = {
-                    owners[i] for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"
-                }
+                failed = {i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"}
+                taken = {owners[i] for i in failed}
                 if not taken:
                     conflicts += 1  # another transaction on these items: written again, a few times
                     if conflicts >= _CONFLICT_ATTEMPTS:
                         raise
                     time.sleep(0.05 * conflicts)
-                duplicates |= {i for kind, i in taken if kind == "event"}
+                duplicates |= {
+                    owners[i][1]: items.number(dict(reasons[i].get("Item") or {}), "recordedAt") or None
+                    for i in failed
+                    if owners[i][0] == "event"
+                }
                 existing |= {name for kind, name in taken if kind == "also"}
                 retry += [e for e in chunk if ("event", e["id"]) not in taken]
                 kept |= {name: item for name, item in extras.items() if ("also", name) not in taken}
@@ -119,7 +126,14 @@ def _transactions(
 
 
 def _put_if_new(table: str, item: dict[str, Any]) -> TransactWriteItemTypeDef:
-    return {"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(pk)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
 
 
 def _parts(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -137,7 +151,12 @@ def _parts(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 def _writes(
-    table: str, environment_id: str, subscriber_id: str, events: list[dict[str, Any]], claimed: set[str]
+    table: str,
+    environment_id: str,
+    subscriber_id: str,
+    events: list[dict[str, Any]],
+    claimed: set[str],
+    recorded_at: int,
 ) -> tuple[list[TransactWriteItemTypeDef], list[tuple[str, str]]]:
     """One transaction's items, and per item the event whose claim it is (`("event", id)`)."""
     puts: list[tuple[dict[str, Any], str]] = []
@@ -151,12 +170,13 @@ def _writes(
                     gsi1pk=_activity(environment_id, subscriber_id),
                     gsi1sk=f"{max(e['occurredAt'] for e in part)}#{_digest(first)}",
                     oldest=min(e["occurredAt"] for e in part),
+                    recordedAt=recorded_at,
                 ),
                 first,
             )
         )
         puts += [
-            (items.item(_key(environment_id, subscriber_id, e["id"])), e["id"])
+            (items.item(_key(environment_id, subscriber_id, e["id"]), recordedAt=recorded_at), e["id"])
             for e in part[1:]
             if e["id"] in claimed
         ]
