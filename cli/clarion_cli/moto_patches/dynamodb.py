@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import threading
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -142,18 +143,19 @@ def transaction_rollback(setattr: SetAttr) -> None:
 )
 def key_queries(setattr: SetAttr) -> None:
     """Query on a table's key scans every item of the table for the partition. Here: the
-    partition's own items (moto keeps them by hash key), found the same way."""
+    partition's own items (moto keeps them by hash key), found the same way. The partition a
+    query wants is the querying thread's own (moto server answers requests on many threads)."""
     from moto.dynamodb.models.table import Table
 
     query = Table.query
     all_items = Table.all_items
     signature = inspect.signature(query)
+    current = threading.local()
 
     def partition_items(self: Any) -> list[Any]:
-        wanted = getattr(self, "_only_partition", None)
-        if wanted is None:
+        if getattr(current, "table", None) is not self:
             return all_items(self)
-        found = self.items.get(wanted)
+        found = self.items.get(current.partition)
         if found is None:
             return []
         return sorted(found.values(), key=lambda x: x.range_key) if self.range_key_attr else [found]
@@ -162,11 +164,11 @@ def key_queries(setattr: SetAttr) -> None:
         bound = signature.bind(self, *args, **kwargs).arguments
         if bound.get("index_name") or bound.get("hash_key") is None:
             return query(self, *args, **kwargs)
-        self._only_partition = bound["hash_key"]
+        current.table, current.partition = self, bound["hash_key"]
         try:
             return query(self, *args, **kwargs)
         finally:
-            self._only_partition = None
+            current.table = current.partition = None
 
     setattr(Table, "all_items", partition_items)
     setattr(Table, "query", key_query)
