@@ -373,6 +373,114 @@ def test_partition_only_key_queries_answer_as_moto_does(monkeypatch: pytest.Monk
     unpatched_then_patched(monkeypatch, "dynamodb-key-queries", _dynamodb_scenario(_keyed_table, calls))
 
 
+def _listed_table(client: Any) -> None:
+    client.create_table(
+        TableName="l",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi1pk", "gsi1sk")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "gsi1",
+                "KeySchema": [
+                    {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                    {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for i in range(30):
+        item = {"pk": {"S": f"p{i % 7}"}, "sk": {"S": f"s{i:02}"}, "n": {"N": str(i)}}
+        if i % 5:  # some items are in no listing
+            item |= {"gsi1pk": {"S": f"L{i % 3}"}, "gsi1sk": {"S": f"id{29 - i:02}"}}
+        client.put_item(TableName="l", Item=item)
+
+
+def test_index_queries_answer_as_moto_does_as_items_come_move_and_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    def listing(client: Any, pk: str, **extra: Any) -> Any:
+        return client.query(
+            TableName="l",
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk" + (" AND gsi1sk > :after" if "after" in extra else ""),
+            ExpressionAttributeValues={":pk": {"S": pk}}
+            | ({":after": {"S": extra.pop("after")}} if "after" in extra else {}),
+            **extra,
+        )
+
+    def every_listing(client: Any) -> list[Any]:
+        return [listing(client, f"L{k}") for k in range(4)]
+
+    def calls(client: Any) -> list[Any]:
+        answers = every_listing(client)  # the first index query builds the listing
+        first = listing(client, "L1", Limit=3)
+        answers += [first, listing(client, "L1", Limit=3, ExclusiveStartKey=first["LastEvaluatedKey"])]
+        answers.append(listing(client, "L2", after="id10", ScanIndexForward=False))
+        key = {"pk": {"S": "p1"}, "sk": {"S": "s01"}}
+        client.update_item(  # moves an item to another listing
+            TableName="l",
+            Key=key,
+            UpdateExpression="SET gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "L3"}},
+        )
+        client.update_item(  # a new item, created by an update, into a listing
+            TableName="l",
+            Key={"pk": {"S": "new"}, "sk": {"S": "u"}},
+            UpdateExpression="SET gsi1pk = :pk, gsi1sk = :sk",
+            ExpressionAttributeValues={":pk": {"S": "L0"}, ":sk": {"S": "id99"}},
+        )
+        client.update_item(  # leaves every listing
+            TableName="l",
+            Key={"pk": {"S": "p2"}, "sk": {"S": "s02"}},
+            UpdateExpression="REMOVE gsi1pk",
+        )
+        client.delete_item(TableName="l", Key={"pk": {"S": "p3"}, "sk": {"S": "s03"}})
+        client.put_item(  # replaced, in another listing
+            TableName="l",
+            Item={"pk": {"S": "p4"}, "sk": {"S": "s04"}, "gsi1pk": {"S": "L2"}, "gsi1sk": {"S": "id00"}},
+        )
+        client.batch_write_item(
+            RequestItems={
+                "l": [
+                    {
+                        "PutRequest": {
+                            "Item": {
+                                "pk": {"S": "b"},
+                                "sk": {"S": "b"},
+                                "gsi1pk": {"S": "L1"},
+                                "gsi1sk": {"S": "b"},
+                            }
+                        }
+                    },
+                    {"DeleteRequest": {"Key": {"pk": {"S": "p6"}, "sk": {"S": "s06"}}}},
+                ]
+            }
+        )
+        moved = {
+            "Update": {
+                "TableName": "l",
+                "Key": {"pk": {"S": "p0"}, "sk": {"S": "s07"}},
+                "UpdateExpression": "SET gsi1pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": "L3"}},
+            }
+        }
+        failing = {
+            "ConditionCheck": {
+                "TableName": "l",
+                "Key": {"pk": {"S": "p1"}, "sk": {"S": "s08"}},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        answers.append(_outcome(lambda: client.transact_write_items(TransactItems=[moved, failing])))
+        answers += every_listing(client)
+        client.transact_write_items(TransactItems=[moved])
+        return answers + every_listing(client)
+
+    unpatched_then_patched(monkeypatch, "dynamodb-key-queries", _dynamodb_scenario(_listed_table, calls))
+
+
 # --- SQS ---------------------------------------------------------------------------------------
 
 

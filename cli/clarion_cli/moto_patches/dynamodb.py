@@ -139,22 +139,74 @@ def transaction_rollback(setattr: SetAttr) -> None:
 
 @register(
     "dynamodb-key-queries",
-    replaces=("moto.dynamodb.models.table.Table.all_items", "moto.dynamodb.models.table.Table.query"),
+    replaces=(
+        "moto.dynamodb.models.table.Table.all_items",
+        "moto.dynamodb.models.table.Table.query",
+        "moto.dynamodb.models.table.Table.put_item",
+        "moto.dynamodb.models.DynamoDBBackend.update_item",
+    ),
 )
 def key_queries(setattr: SetAttr) -> None:
-    """Query on a table's key scans every item of the table for the partition. Here: the
-    partition's own items (moto keeps them by hash key), found the same way. The partition a
-    query wants is the querying thread's own (moto server answers requests on many threads)."""
+    """Query scans every item of the table for the partition it reads, on the table's key and
+    on a global index alike. Here: a table-key query reads the partition's own items (moto keeps
+    them by hash key); a query on a global index with one hash attribute reads the items an
+    index of that attribute lists, kept per table as items are put or updated (built from the
+    table the first time an index is queried). The index only grows (an item deleted or moved to
+    another value stays listed): moto's own loop still checks every listed item against the key
+    condition, so the answers are moto's. The partition a query wants is the querying thread's
+    own (moto server answers requests on many threads)."""
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
     query = Table.query
     all_items = Table.all_items
+    put_item = Table.put_item
+    update_item = DynamoDBBackend.update_item
     signature = inspect.signature(query)
     current = threading.local()
+
+    def index_attributes(table: Any) -> dict[str, str]:
+        """{index name: its one hash attribute} of the table's global indexes."""
+        found = {}
+        for index in table.global_indexes or []:
+            hashes = [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
+            if len(hashes) == 1:
+                found[index.name] = hashes[0]
+        return found
+
+    def listed(table: Any) -> dict[str, dict[Any, dict[Any, None]]] | None:
+        return vars(table).get("_clarion_index_listing")
+
+    def list_item(table: Any, listing: dict[str, dict[Any, dict[Any, None]]], item: Any) -> None:
+        for name, attribute in index_attributes(table).items():
+            value = item.attrs.get(attribute)
+            if value is not None:
+                listing.setdefault(name, {}).setdefault(value, {})[(item.hash_key, item.range_key)] = None
+
+    def listing_of(table: Any) -> dict[str, dict[Any, dict[Any, None]]]:
+        listing = listed(table)
+        if listing is None:
+            listing = {}
+            for item in all_items(table):
+                list_item(table, listing, item)
+            vars(table)["_clarion_index_listing"] = listing
+        return listing
+
+    def index_candidates(table: Any, index_name: str, value: Any) -> list[Any]:
+        keys = list(listing_of(table).get(index_name, {}).get(value, {}))  # one C call: thread-safe
+        found = []
+        for hash_key, range_key in keys:
+            partition = table.items.get(hash_key)
+            item = partition.get(range_key) if table.range_key_attr and partition is not None else partition
+            if item is not None:
+                found.append(item)
+        return found
 
     def partition_items(self: Any) -> list[Any]:
         if getattr(current, "table", None) is not self:
             return all_items(self)
+        if current.index is not None:
+            return index_candidates(self, current.index, current.partition)
         found = self.items.get(current.partition)
         if found is None:
             return []
@@ -162,13 +214,38 @@ def key_queries(setattr: SetAttr) -> None:
 
     def key_query(self: Any, *args: Any, **kwargs: Any) -> Any:
         bound = signature.bind(self, *args, **kwargs).arguments
-        if bound.get("index_name") or bound.get("hash_key") is None:
+        index_name, hash_key = bound.get("index_name"), bound.get("hash_key")
+        conditions = bound.get("hash_key_conditions") or []
+        if index_name:
+            attribute = index_attributes(self).get(index_name)
+            values = [value for name, value in conditions if name == attribute]
+            if attribute is None or len(conditions) != 1 or len(values) != 1:
+                return query(self, *args, **kwargs)
+            hash_key = values[0]
+        elif hash_key is None:
             return query(self, *args, **kwargs)
-        current.table, current.partition = self, bound["hash_key"]
+        current.table, current.index, current.partition = self, index_name or None, hash_key
         try:
             return query(self, *args, **kwargs)
         finally:
-            current.table = current.partition = None
+            current.table = current.index = current.partition = None
+
+    def listed_put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        item = put_item(self, *args, **kwargs)
+        listing = listed(self)
+        if listing is not None:
+            list_item(self, listing, item)
+        return item
+
+    def listed_update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        item = update_item(self, table_name, *args, **kwargs)
+        table = self.get_table(table_name)
+        listing = listed(table)
+        if listing is not None and item is not None:
+            list_item(table, listing, item)
+        return item
 
     setattr(Table, "all_items", partition_items)
     setattr(Table, "query", key_query)
+    setattr(Table, "put_item", listed_put_item)
+    setattr(DynamoDBBackend, "update_item", listed_update_item)
