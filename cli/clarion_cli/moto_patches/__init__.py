@@ -5,8 +5,8 @@ EMULATOR: what the local stack's emulator runs with, so that a queue or table co
 however full it is, with moto's own answers (sqs-deletes also closes a race moto has; a query on
 a table's key or a global index reads its partition, not the whole table: a transaction's claims
 are read from 101 partitions, a subscriber listing from 101 index partitions).
-LARGE_TABLES: the two written for the fault-injection test, which runs thousands of
-notifications in-process and needs moto's costs that grow with a table made linear (the
+LARGE_TABLES: the two written for the fault-injection test (and the bench), which run thousands of
+notifications in-process and need moto's costs that grow with a table made linear (the
 emulator applies the key queries, not the transaction rollback)."""
 
 from __future__ import annotations
