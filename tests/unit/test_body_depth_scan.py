@@ -1,5 +1,5 @@
-"""The nesting scan of api.body leaves strings out by splitting at quotes where that is exact (issue
-17's accept path). These properties pin it to the string pattern it replaced, on well-formed JSON
+"""The nesting scan of api.body reads only quotes and brackets, leaving strings out by splitting at
+quotes where that is exact (issue 17's accept path). These properties pin it to the string pattern it replaced, on well-formed JSON
 and on any text made of the characters that matter (quotes, backslashes, brackets)."""
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from tests.strategies import json_values
 PROPERTIES = settings(max_examples=int(os.environ.get("CLARION_PROPERTY_EXAMPLES", "300")), deadline=None)
 # Texts of the characters the scan reads, and a few it does not.
 _SCAN_TEXTS = st.text(alphabet='"\\[]{}a,: u', max_size=200)
+# Without backslashes (the scan's quick path), with characters of several UTF-8 lengths and a
+# lone surrogate, which the scan encodes as bytes first.
+_QUICK_TEXTS = st.text(alphabet='"[]{}a,:é€😀\ud800', max_size=200)
 
 
 def _reference_too_deep(text: str) -> bool:
@@ -43,6 +46,12 @@ def test_any_text_loses_the_same_strings_as_the_pattern_did(text: str) -> None:
 @PROPERTIES
 @given(text=_SCAN_TEXTS.map(lambda t: "[" * 60 + t + "]" * 10))
 def test_any_text_is_judged_too_deep_exactly_as_before(text: str) -> None:
+    assert body._nested_too_deep(text) == _reference_too_deep(text)
+
+
+@PROPERTIES
+@given(text=_QUICK_TEXTS.map(lambda t: "{" * 60 + t + "}" * 10))
+def test_texts_without_backslashes_are_judged_too_deep_exactly_as_before(text: str) -> None:
     assert body._nested_too_deep(text) == _reference_too_deep(text)
 
 

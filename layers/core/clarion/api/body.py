@@ -40,6 +40,8 @@ SUPRSEND_PATH = "/trigger"  # api.suprsend.PATH (which imports this module)
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_BYTE_STEP = {ord(c): step for c, step in _BRACKET_STEP.items()}
+_NOT_MARKS = bytes(b for b in range(256) if b not in b'"\\[]{}')  # all but quotes, brackets, backslash
 _MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -135,11 +137,17 @@ def _may_hold_surrogates(text: str) -> bool:
 
 def _nested_too_deep(text: str) -> bool:
     """Whether the arrays and objects of `text` nest deeper than MAX_DEPTH, strings left out: a
-    scan before the parser, which would otherwise recurse once per level."""
-    brackets = _NOT_BRACKET.sub("", _outside_strings(text))
+    scan before the parser, which would otherwise recurse once per level. The scan reads only the
+    quotes and brackets (`bytes.translate` drops the rest, in C); a text with a backslash is read
+    whole, as an escape may hide a quote."""
+    marks = text.encode("utf-8", "surrogatepass").translate(None, _NOT_MARKS)
+    if b"\\" in marks or marks.count(b'"') % 2:
+        brackets = _NOT_BRACKET.sub("", _outside_strings(text)).encode()
+    else:  # quotes alternate open, close: dropping two adjacent ones keeps the others' roles
+        brackets = b"".join(marks.replace(b'""', b"").split(b'"')[::2])
     if len(brackets) <= MAX_DEPTH:  # too few to open more than MAX_DEPTH levels
         return False
-    return max(accumulate(_BRACKET_STEP[c] for c in brackets)) > MAX_DEPTH
+    return max(accumulate(map(_BYTE_STEP.__getitem__, brackets))) > MAX_DEPTH
 
 
 def _outside_strings(text: str) -> str:
