@@ -139,25 +139,20 @@ def change(
     if remove:
         expression += " REMOVE " + ", ".join(remove)
     values = {f":{name}": _value(value) for name, value in set_values.items()}
-    for key in _keys(environment_id, subscriber_id, notification_id):
-        try:
-            answer = client.update_item(
-                TableName=settings().table_name,
-                Key=key,
-                UpdateExpression=expression.strip(),
-                ConditionExpression="gsi1pk = :feed AND #status = :delivered",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=values
-                | {
-                    ":feed": items.s(keys.feed(environment_id, subscriber_id)),
-                    ":delivered": items.s(DELIVERED),
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except client.exceptions.ConditionalCheckFailedException:
-            continue
-        return _row(answer["Attributes"])
-    return None
+    answer = messages.update_first(
+        _keys(environment_id, subscriber_id, notification_id),
+        client,
+        UpdateExpression=expression.strip(),
+        ConditionExpression="gsi1pk = :feed AND #status = :delivered",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=values
+        | {
+            ":feed": items.s(keys.feed(environment_id, subscriber_id)),
+            ":delivered": items.s(DELIVERED),
+        },
+        ReturnValues="ALL_NEW",
+    )
+    return None if answer is None else _row(answer["Attributes"])
 
 
 def delete(

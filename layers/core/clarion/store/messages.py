@@ -14,12 +14,16 @@ import base64
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clarion import aws
 from clarion.config import settings
 from clarion.model.step_status import StepStatus
 from clarion.store import items, keys, paging
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import UpdateItemOutputTypeDef
 
 IN_APP = "in_app"
 
@@ -74,20 +78,29 @@ def settle(
             ":feed": items.s(keys.feed(environment_id, subscriber_id)),
             ":feed_order": items.s(f"{message['createdAt']}#{transaction_id}#{step_id}"),
         }
-    for key in keys.message_keys(environment_id, transaction_id, subscriber_id, step_id):
+    answer = update_first(
+        [items.key(key) for key in keys.message_keys(environment_id, transaction_id, subscriber_id, step_id)],
+        client,
+        UpdateExpression=update,
+        ConditionExpression="#status = :expected",
+        ExpressionAttributeNames={"#doc": "doc", "#status": "status"},
+        ExpressionAttributeValues=values,
+    )
+    return answer is not None
+
+
+def update_first(
+    item_keys: list[dict[str, Any]], client: DynamoDBClient, **request: Any
+) -> UpdateItemOutputTypeDef | None:
+    """The answer of the conditional UpdateItem `request` on the first of `item_keys` whose item
+    meets its condition (a claim's shard first, then where claims were written before the
+    sharding); None when none does."""
+    for key in item_keys:
         try:
-            client.update_item(
-                TableName=settings().table_name,
-                Key=items.key(key),
-                UpdateExpression=update,
-                ConditionExpression="#status = :expected",
-                ExpressionAttributeNames={"#doc": "doc", "#status": "status"},
-                ExpressionAttributeValues=values,
-            )
+            return client.update_item(TableName=settings().table_name, Key=key, **request)
         except client.exceptions.ConditionalCheckFailedException:
             continue
-        return True
-    return False
+    return None
 
 
 def get(environment_id: str, transaction_id: str, subscriber_id: str, step_id: str) -> dict[str, Any] | None:
@@ -264,25 +277,20 @@ def mark(
         return None
     client = aws.dynamodb()
     flags = {name: value for name, value in (("isRead", read), ("isSeen", seen)) if value is not None}
-    for key in keys.message_keys(environment_id, found[0], subscriber_id, found[1]):
-        try:
-            answer = client.update_item(
-                TableName=settings().table_name,
-                Key=items.key(key),
-                UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in flags),
-                ConditionExpression="attribute_exists(pk) AND gsi1pk = :feed AND #status = :delivered",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={f":{name}": {"BOOL": value} for name, value in flags.items()}
-                | {
-                    ":feed": items.s(keys.feed(environment_id, subscriber_id)),
-                    ":delivered": items.s(_DELIVERED),
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except client.exceptions.ConditionalCheckFailedException:
-            continue
-        return _in_app(answer["Attributes"])
-    return None
+    answer = update_first(
+        [items.key(key) for key in keys.message_keys(environment_id, found[0], subscriber_id, found[1])],
+        client,
+        UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in flags),
+        ConditionExpression="attribute_exists(pk) AND gsi1pk = :feed AND #status = :delivered",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={f":{name}": {"BOOL": value} for name, value in flags.items()}
+        | {
+            ":feed": items.s(keys.feed(environment_id, subscriber_id)),
+            ":delivered": items.s(_DELIVERED),
+        },
+        ReturnValues="ALL_NEW",
+    )
+    return None if answer is None else _in_app(answer["Attributes"])
 
 
 def _in_app(raw: dict[str, Any]) -> dict[str, Any]:
