@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from tests.strategies import broken_novu_events, json_values, novu_events
+from tests.strategies import CONTROL_CHARACTER_IDS, broken_novu_events, ids, json_values, novu_events
 
 CONTEXT = {
     "environment_id": "development",
@@ -143,6 +143,60 @@ def test_anything_sent_gets_the_answer_the_model_path_gave(raw: Any) -> None:
     else:
         assert isinstance(parsed, TriggerRecord)
         assert parsed.model_dump_json() == expected.model_dump_json()
+
+
+# Events at the edge of the plain shape (dialects.novu._plain_record): ids valid, too long, empty
+# or with control characters; profile fields of any JSON type; topics almost right; other keys.
+_EDGE_IDS = ids(128) | ids(256) | st.text(min_size=255, max_size=258) | st.just("") | CONTROL_CHARACTER_IDS
+_EDGE_PROFILES = st.dictionaries(
+    st.sampled_from(["subscriberId", "email", "firstName", "data", "channels", "type", "topicKey", "x"]),
+    _EDGE_IDS | json_values,
+    max_size=4,
+)
+_EDGE_TOPICS = st.fixed_dictionaries(
+    {"type": st.sampled_from(["Topic", "topic", "Subscriber"]), "topicKey": _EDGE_IDS | json_values},
+    optional={"subscriberId": _EDGE_IDS},
+)
+_EDGE_RECIPIENTS = _EDGE_IDS | _EDGE_PROFILES | _EDGE_TOPICS | json_values
+_EDGE_EVENTS = st.fixed_dictionaries(
+    {"name": _EDGE_IDS | json_values, "to": _EDGE_RECIPIENTS | st.lists(_EDGE_RECIPIENTS, max_size=5)},
+    optional={
+        "payload": json_values,
+        "overrides": json_values,
+        "transactionId": _EDGE_IDS
+        | st.sampled_from(
+            ["clr_x", "clr_", generated_transaction_id("b1", 7), generated_transaction_id("b2", 3)]
+        )
+        | json_values,
+        "actor": st.none(),
+        "bridgeUrl": st.none(),
+    },
+)
+
+
+@PROPERTIES
+@given(raw=_EDGE_EVENTS)
+def test_events_at_the_edge_of_the_plain_shape_get_the_answer_the_model_path_gave(
+    raw: dict[str, Any],
+) -> None:
+    parsed = novu.parse_event(raw, **CONTEXT)
+    expected = reference_parse(raw)
+
+    if expected is None:
+        assert isinstance(parsed, RecordOutcome)
+    else:
+        assert isinstance(parsed, TriggerRecord)
+        assert parsed == expected
+        assert parsed.model_dump_json() == expected.model_dump_json()
+
+
+def test_a_hundred_recipients_are_plain_and_a_hundred_and_one_are_refused_even_with_a_repeat() -> None:
+    hundred = [f"s{i}" for i in range(100)]
+    assert isinstance(novu.parse_event({"name": "w", "to": hundred}, **CONTEXT), TriggerRecord)
+    # Novu counts `to` as sent (at most 100), before repeats are folded into one recipient
+    repeated = novu.parse_event({"name": "w", "to": [*hundred, "s0"]}, **CONTEXT)
+    assert isinstance(repeated, RecordOutcome)
+    assert reference_parse({"name": "w", "to": [*hundred, "s0"]}) is None
 
 
 def test_duplicate_recipients_keep_their_first_form_as_before() -> None:

@@ -8,7 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from clarion.ids import GENERATED_PREFIX, generated_transaction_id, is_generated
 from clarion.model import RecordOutcome, RecordStatus, TriggerRecord
-from clarion.model.identifiers import SubscriberId, TenantId, TopicKey, WorkflowName
+from clarion.model.identifiers import (
+    SubscriberId,
+    TenantId,
+    TopicKey,
+    WorkflowName,
+    has_control_characters,
+)
 from clarion.model.refusal import VALIDATION_ERROR, RefusalType, field_errors
 from clarion.model.trigger import AllSubscribers
 
@@ -94,6 +100,15 @@ def parse_event(
     transaction_id = raw.get("transactionId") if isinstance(raw, dict) else None
     if not isinstance(transaction_id, str) or not transaction_id:
         transaction_id = generated_transaction_id(bulk_id, index)
+    context = {
+        "environment_id": environment_id,
+        "bulk_id": bulk_id,
+        "index": index,
+        "transaction_id": transaction_id,
+        "accepted_at": accepted_at,
+    }
+    if isinstance(raw, dict) and (record := _plain_record(raw, context)) is not None:
+        return record
     try:
         event = NovuTriggerEvent.model_validate(raw)
     except ValidationError as error:
@@ -114,11 +129,8 @@ def parse_event(
     # One validation into the internal model: the record's fields as plain data, its profiles
     # as dicts (building each as a model first costs more than the record's whole validation).
     return TriggerRecord.model_validate(
-        {
-            "environment_id": environment_id,
-            "bulk_id": bulk_id,
-            "index": index,
-            "transaction_id": transaction_id,
+        context
+        | {
             "workflow_id": event.name,
             "recipients": _recipients(event.to),
             "payload": event.payload,
@@ -130,8 +142,90 @@ def parse_event(
             if tenant
             else None,
             "tenant_must_exist": isinstance(tenant, str),
-            "accepted_at": accepted_at,
         }
+    )
+
+
+# --- the plain shape, validated once ------------------------------------------------------------
+# Most events are a name, subscribers (ids or profiles) or topics, a payload: for these the
+# checks NovuTriggerEvent makes beyond the internal model's own (ids printable and of Novu's
+# lengths, the transactionId's reserved prefix) are made here, and the record is validated once.
+# Anything else, and anything this path would refuse, takes the model path, which decides and
+# words the refusal (tests/unit/test_novu_fast_parse.py pins both paths to the same records).
+
+_PLAIN_KEYS = frozenset({"name", "to", "payload", "overrides", "transactionId"})
+_PROFILE_NAMES = {
+    "email": "email",
+    "phone": "phone",
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "avatar": "avatar",
+    "locale": "locale",
+    "timezone": "timezone",
+    "data": "data",
+    "channels": "channels",
+}
+_TOPIC_KEYS = {"type", "topicKey"}
+
+
+def _plain_record(raw: dict[str, Any], context: dict[str, Any]) -> TriggerRecord | None:
+    """The record of an event of the plain shape, or None for the model path to decide."""
+    if not raw.keys() <= _PLAIN_KEYS or not _is_id(raw.get("name"), 128):
+        return None
+    transaction_id = raw.get("transactionId")
+    if transaction_id is not None and not (
+        _is_id(transaction_id, 256, printable=False)
+        and (not transaction_id.startswith(GENERATED_PREFIX) or is_generated(transaction_id))
+    ):
+        return None
+    recipients = _plain_recipients(raw.get("to"))
+    if recipients is None:
+        return None
+    try:
+        return TriggerRecord.model_validate(
+            context
+            | {
+                "workflow_id": raw["name"],
+                "recipients": recipients,
+                "payload": raw.get("payload", {}),
+                "overrides": raw.get("overrides", {}),
+                "actor": None,
+                "tenant": None,
+                "tenant_must_exist": False,
+            }
+        )
+    except ValidationError:
+        return None
+
+
+def _plain_recipients(to: Any) -> list[dict[str, Any]] | None:
+    """`to` as the internal recipients (as `_recipients` makes them), if every entry is a
+    subscriber id, a profile without `type`/`topicKey`, or `{"type": "Topic", "topicKey"}`."""
+    listed = to if isinstance(to, list) else [to]
+    if not 1 <= len(listed) <= 100:
+        return None
+    unique: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in listed:
+        if isinstance(entry, str) and _is_id(entry, 256):
+            unique.setdefault(("subscriber", entry), {"kind": "subscriber", "subscriber_id": entry})
+        elif not isinstance(entry, dict):
+            return None
+        elif entry.keys() == _TOPIC_KEYS and entry["type"] == "Topic" and _is_id(entry["topicKey"], 256):
+            unique.setdefault(("topic", entry["topicKey"]), {"kind": "topic", "topic_key": entry["topicKey"]})
+        elif "type" in entry or "topicKey" in entry or not _is_id(entry.get("subscriberId"), 256):
+            return None
+        else:
+            profile = {"kind": "subscriber", "subscriber_id": entry["subscriberId"]}
+            profile |= {name: entry.get(key) for key, name in _PROFILE_NAMES.items()}
+            unique.setdefault(("subscriber", entry["subscriberId"]), profile)
+    return list(unique.values())
+
+
+def _is_id(value: Any, max_length: int, *, printable: bool = True) -> bool:
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= max_length
+        and not (printable and has_control_characters(value))
     )
 
 
