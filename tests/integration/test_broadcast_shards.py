@@ -260,20 +260,54 @@ def test_a_page_costs_a_query_or_two_in_an_environment_of_1000(cloud: Cloud) -> 
             if cursor is None:
                 break
 
+    listing: list[int] = []  # the API's listing (merged in id order), which broadcasts read before
+    with counted_queries(cloud) as (client, queries_of_listing):
+        cursor = None
+        while True:
+            before = len(queries_of_listing)
+            _, cursor = subscribers.page(DEVELOPMENT, 100, cursor, client)
+            listing.append(len(queries_of_listing) - before)
+            if cursor is None:
+                break
+
     assert sorted(found) == sorted(legacy + sharded)
     partitions = len(keys.subscriber_walk(DEVELOPMENT))
+    assert len(listing) == 10 and min(listing) >= partitions, listing
     assert {q["KeyConditionExpression"].split(" AND ")[0] for q in queries} == {"gsi1pk = :pk"}
     assert {q["ExpressionAttributeValues"][":pk"]["S"] for q in queries} == set(
         keys.subscriber_walk(DEVELOPMENT)
     )
-    # 334 unsharded subscribers: four pages of one Query each; then 666 over 100 shards (~7 a
+    # 334 unsharded subscribers: three pages of one Query each; then 666 over 100 shards (~7 a
     # shard, ~15 shards a page): each partition is read once, plus about one Query a page where
-    # the page stopped inside a partition (or read ahead past its end); the merged listing read
-    # every partition for every page (101 a page, 1,111 here).
+    # the page stopped inside a partition (or read ahead past its end); the merged listing reads
+    # every partition for every page.
     assert per_page[:3] == [1, 1, 1]
     assert len(per_page) == 10
     assert sum(per_page) <= partitions + 2 * len(per_page), per_page
     assert max(per_page) <= 30, per_page
+
+
+def test_pages_that_fill_at_the_end_of_a_partition_resume_in_the_next(cloud: Cloud) -> None:
+    """Pages of 3 over 3 unsharded subscribers, then shards holding 3, 4 and 2: pages end at a
+    partition's end, inside one, and in a partition read at once with the one that filled it."""
+    by_shard: dict[int, list[str]] = {}
+    for n in range(2000):
+        by_shard.setdefault(keys.shard(f"x{n}"), []).append(f"x{n}")
+    first, second, third = sorted(by_shard)[:3]  # the walk reads them in this order
+    sharded = by_shard[first][:3] + by_shard[second][:4] + by_shard[third][:2]
+    legacy = ["old1", "old2", "old3"]
+    put_subscribers(cloud, legacy, legacy=True)
+    put_subscribers(cloud, sharded)
+
+    pages, _ = walk(cloud, 3)
+
+    assert [sorted(p) for p in pages] == [
+        legacy,
+        sorted(by_shard[first][:3]),
+        sorted(by_shard[second][:4])[:3],
+        sorted(sorted(by_shard[second][:4])[3:] + by_shard[third][:2]),
+        [],  # the fourth page filled at its partition's end: only reading on shows nobody is left
+    ]
 
 
 def test_a_small_environment_reads_each_partition_once(cloud: Cloud) -> None:

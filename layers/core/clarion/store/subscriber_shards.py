@@ -85,8 +85,9 @@ def page(
     client = client or aws.dynamodb()
     partitions = keys.subscriber_walk(environment_id)
     position = _decode(cursor, len(partitions)) if cursor else _Position(0)
+    resumed_in = position.partition if position.after is not None else None
     found: list[str] = []
-    read = held = 0  # shards this page has read to their end, and the ids they held
+    read = held = 0  # shards this page has read whole, and the ids they held
     at_once = 1
     with ThreadPoolExecutor(max_workers=_AT_ONCE) as pool:
         while position.partition < len(partitions):
@@ -95,26 +96,28 @@ def page(
                 return found, position.cursor(len(partitions))
             batch = range(position.partition, min(position.partition + at_once, len(partitions)))
             reads = [partial(_read, client, partitions[n], position.start(n), need) for n in batch]
-            answers = [reads[0]()] if len(reads) == 1 else pool.map(lambda read: read(), reads)
+            answers = [reads[0]()] if len(reads) == 1 else pool.map(lambda call: call(), reads)
             for n, (ids, more) in zip(batch, answers, strict=True):
                 taken = ids[: limit - len(found)]
                 found += taken
                 if more or len(taken) < len(ids):  # this partition holds more: the next page's
                     resume = taken[-1] if taken else position.start(n)
                     return found, _Position(n, resume, position.floor).cursor(len(partitions))
-                if n > 0:  # the unsharded partition tells nothing of how full the shards are
-                    read, held = read + 1, held + len(ids)
+                if n > 0 and n != resumed_in:  # the unsharded partition, or the rest of one, tells
+                    read, held = read + 1, held + len(ids)  # nothing of how full the shards are
                 position = _Position(n + 1, None, position.floor)
             at_once = _next_at_once(at_once, limit - len(found), read, held)
     return found, None
 
 
 def _next_at_once(at_once: int, need: int, read: int, held: int) -> int:
-    """How many partitions to read at once next: as many as the shards read so far suggest hold
-    `need` ids, or, while none held any, twice as many as last time."""
+    """How many partitions to read at once next: as many as the shards read whole so far suggest
+    hold no more than `need` ids (rounded down: a partition read past the one that fills the page
+    is a Query wasted, one too few costs a Query after), or, while none held any, twice as many
+    as last time."""
     if held == 0:
         return min(2 * at_once, _AT_ONCE)
-    return max(1, min(-(-need * read // held), _AT_ONCE))
+    return max(1, min(need * read // held, _AT_ONCE))
 
 
 def _read(client: DynamoDBClient, list_key: str, after: str | None, need: int) -> tuple[list[str], bool]:
