@@ -18,9 +18,10 @@ unsharded partition into its shard, never back; a new subscriber goes to its sha
 - one that exists throughout is reached: in the unsharded partition, if still there when the walk
   reads past its id, else in its shard, which the walk reads after the unsharded one;
 - one moved into its shard after the walk read it in the unsharded partition is reached again in
-  its shard (unless its shard was read before the move). Its second fan-out sends nothing: every
+  its shard. Its second fan-out is what a redelivered fan-out part is, and sends nothing: every
   step is claimed once per (transaction, subscriber, step) before its side effect
-  (engine.claims, store.messages.claim) and the second run finds the first's claim;
+  (engine.claims, store.messages.claim), and the second run finds the first's claim (a delay's
+  second resume finds it resumed, a digest's second join is the same transaction's);
 - one created (or deleted) during the walk is reached if its shard is read after the write, as
   with any paged read.
 
