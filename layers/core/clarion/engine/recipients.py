@@ -17,7 +17,7 @@ from clarion.clock import now_iso
 from clarion.engine.parts import Parts
 from clarion.model import Continuation, SubscriberProfile, TopicRef, TriggerRecord
 from clarion.model.trigger import AllSubscribers, Recipient
-from clarion.store import subscribers, tenants, topics
+from clarion.store import subscriber_shards, subscribers, tenants, topics
 
 TOPIC_PAGE = 100
 BROADCAST_PAGE = 100
@@ -113,10 +113,11 @@ def expand_topic_page(record: TriggerRecord, continuation: Continuation, parts: 
 
 
 def expand_subscribers_page(record: TriggerRecord, continuation: Continuation, parts: Parts) -> None:
-    """A broadcast: one page of the environment's subscribers (by id) becomes a fanout part, the
-    next page another broadcast continuation; the environment is never read at once."""
-    found, cursor = subscribers.page(record.environment_id, BROADCAST_PAGE, continuation.cursor)
-    _fan_out(record, continuation, [s["subscriberId"] for s in found], cursor, parts)
+    """A broadcast: one page of the environment's subscribers (in no particular order: a walk over
+    the listing's partitions, store.subscriber_shards) becomes a fanout part, the next page
+    another broadcast continuation; the environment is never read at once."""
+    ids, cursor = subscriber_shards.page(record.environment_id, BROADCAST_PAGE, continuation.cursor)
+    _fan_out(record, continuation, ids, cursor, parts)
 
 
 def _fan_out(

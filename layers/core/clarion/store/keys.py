@@ -35,7 +35,8 @@ Two keys would otherwise take a write per event or per notification: the subscri
 recipient under it). Both are spread over SHARDS partitions by a stable hash of the subscriber id
 (`shard`), so at 60,000 writes/s one takes 60,000 / SHARDS: 600, under DynamoDB's 1,000 WCU/s per
 key. Point reads rebuild the key from the subscriber id; a listing reads every shard (and the
-unsharded key, for items written before) and merges them in sort-key order (store.paging).
+unsharded key, for items written before) and merges them in sort-key order (store.paging); a
+broadcast, which needs no order, walks them one after another (store.subscriber_shards).
 
 Environment ids match clarion.model.identifiers.ENVIRONMENT_ID_PATTERN (no '#'), so the
 `ENV#<env>#` prefix is the environment's alone.
@@ -175,6 +176,15 @@ def subscriber_lists(environment_id: str) -> list[str]:
     """Every partition of the subscriber listing: the shards and the unsharded one."""
     legacy = subscriber_list(environment_id)
     return [f"{legacy}#{n}" for n in range(SHARDS)] + [legacy]
+
+
+def subscriber_walk(environment_id: str) -> list[str]:
+    """The listing's partitions in the order a broadcast walks them (store.subscriber_shards):
+    the unsharded one first, then shards 0..SHARDS-1. A write only ever moves a subscriber from
+    the unsharded partition into its shard, so one moved while the walk is under way is met in
+    its shard later, never missed."""
+    legacy = subscriber_list(environment_id)
+    return [legacy] + [f"{legacy}#{n}" for n in range(SHARDS)]
 
 
 def subscriber_topics(environment_id: str, subscriber_id: str) -> str:

@@ -25,24 +25,38 @@ class BadCursorError(ValueError):
         super().__init__("cursor is not one this API returned")
 
 
-def encode_cursor(kind: str, after: str) -> str:
+def encode_cursor(kind: str, after: str, **position: int | str) -> str:
+    """A cursor of this kind resuming after `after`; `position` is what else a listing read from
+    more than one place needs to know where it stands (a partition walk's partition)."""
     # UTF-8, not \u escapes: the longest non-ASCII id still fits the routes' cursor bound
     return base64.urlsafe_b64encode(
-        json.dumps({"k": kind, "after": after}, ensure_ascii=False).encode()
+        json.dumps({"k": kind, "after": after, **position}, ensure_ascii=False).encode()
     ).decode()
 
 
 def decode_cursor(kind: str, cursor: str) -> str:
     """The id a cursor of this kind resumes after; anything else is a BadCursorError."""
+    return checked_id(decode_fields(cursor, kind).get("after"))
+
+
+def decode_fields(cursor: str, *kinds: str) -> dict[str, Any]:
+    """Every field of a cursor of one of these kinds (`k` says which; the listing checks the
+    others); anything else is a BadCursorError."""
     try:
         decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        after = decoded["after"]
-        cursor_kind = decoded["k"]
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError) as error:
         raise BadCursorError from error
-    if cursor_kind != kind or not isinstance(after, str) or not 0 < len(after) <= _MAX_ID_LENGTH:
+    if not isinstance(decoded, dict) or decoded.get("k") not in kinds:
         raise BadCursorError
-    return after
+    return decoded
+
+
+def checked_id(value: object, *, empty: bool = False) -> str:
+    """A cursor's id field as a listing resumes from it (`empty`: or '', none yet); anything
+    else is a BadCursorError."""
+    if not isinstance(value, str) or not (0 if empty else 1) <= len(value) <= _MAX_ID_LENGTH:
+        raise BadCursorError
+    return value
 
 
 # A page's items stop short of this many bytes (and say that more follow): the answer must fit

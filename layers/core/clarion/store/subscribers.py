@@ -2,8 +2,9 @@
 whatever profile fields a trigger carries inline, and managed over the API.
 
 Every subscriber item carries gsi1pk = ENV#<env>#SUBS#<shard>, gsi1sk = <subscriberId>, so an
-environment's subscribers can be read page by page (broadcast, the listing) without a scan, and
-first contacts at the event rate spread over the shards (keys.SHARDS) instead of one partition.
+environment's subscribers can be read page by page without a scan (the listing, in id order,
+here; a broadcast's walk over the partitions in store.subscriber_shards), and first contacts at
+the event rate spread over the shards (keys.SHARDS) instead of one partition.
 Single-subscriber API writes are optimistic: the new doc is written on condition that the
 stored doc is still the one read, so concurrent patches never lose each other's changes."""
 
@@ -22,7 +23,8 @@ from clarion.store import batches, items, keys, paging, profile_match, topics
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_CURSOR_KIND = "subscribers"
+LISTING_CURSOR_KIND = "subscribers"
+"""The kind of the listing's cursors (the last subscriberId of a page)."""
 _ATTEMPTS = 5
 
 BadCursorError = paging.BadCursorError
@@ -224,7 +226,7 @@ def page(
     The listing is sharded (keys.subscriber_list): one Query per shard, and one of the unsharded
     partition that subscribers indexed before the sharding stay in until they are next written,
     merged by subscriberId; the cursor is the last id, each Query starts after it."""
-    after = paging.decode_cursor(_CURSOR_KIND, cursor) if cursor else None
+    after = paging.decode_cursor(LISTING_CURSOR_KIND, cursor) if cursor else None
     found, more = paging.merged_page(
         client or aws.dynamodb(),
         [_listing_query(list_key, after) for list_key in keys.subscriber_lists(environment_id)],
@@ -232,7 +234,10 @@ def page(
         limit,
     )
     docs = [items.doc(raw) for raw in found]
-    return docs, paging.encode_cursor(_CURSOR_KIND, docs[-1]["subscriberId"]) if more and docs else None
+    next_cursor = (
+        paging.encode_cursor(LISTING_CURSOR_KIND, docs[-1]["subscriberId"]) if more and docs else None
+    )
+    return docs, next_cursor
 
 
 def _listing_query(list_key: str, after: str | None) -> dict[str, Any]:
