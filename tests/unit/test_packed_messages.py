@@ -5,6 +5,7 @@ read, and a round trip that gives the records back equal and in order."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -121,7 +122,7 @@ def test_packing_round_trips_within_the_limits(pads: list[int], text: str) -> No
     for message in messages:
         assert 1 <= len(message.records) <= RECORDS_PER_MESSAGE
         assert len(message.records) == 1 or len(message.body.encode()) <= MAX_MESSAGE_BYTES
-    for this, following in zip(messages, messages[1:], strict=False):  # greedy: the next would not fit
+    for this, following in itertools.pairwise(messages):  # greedy: the next would not fit
         joined = pack_messages([*this.records, following.records[0]])
         assert len(joined) == 2
 

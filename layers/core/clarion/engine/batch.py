@@ -142,22 +142,23 @@ def _handler(
     one record fails if it raises; a record that raises inside a packed message is added to
     `raised` (under its message's id) and its neighbours run on."""
 
-    def handle(message: SQSRecord) -> None:
+    def handle(record: SQSRecord) -> None:  # Powertools passes the message as `record`
+        message = record
         records = parsed.get(message.message_id) or packed.records_of(message.body)
         if len(records) == 1:
             _run_record(records[0], known, parts, outcomes, last_attempt=_last_attempt(message))
             return
-        for record in records:
+        for trigger in records:
             try:
-                _run_record(record, known, parts, outcomes, last_attempt=False)
+                _run_record(trigger, known, parts, outcomes, last_attempt=False)
             except Exception as error:
                 logger.warning(
                     "record raised inside a packed message; it is re-enqueued alone",
-                    bulk_id=record.bulk_id,
-                    index=record.index,
+                    bulk_id=trigger.bulk_id,
+                    index=trigger.index,
                     error=type(error).__name__,
                 )
-                raised.setdefault(message.message_id, []).append(record)
+                raised.setdefault(message.message_id, []).append(trigger)
 
     return handle
 
