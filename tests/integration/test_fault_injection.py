@@ -38,6 +38,7 @@ import pytest
 from clarion import aws
 from clarion.api import idempotency
 from clarion.engine import delivery as engine_delivery
+from clarion.model.packed import records_of
 from clarion.observability import metrics
 from clarion.store import batches, environments, items
 from clarion_cli import moto_patches
@@ -498,11 +499,15 @@ def test_bulk_retried_with_its_idempotency_key_after_a_failure_runs_each_record_
     results = event_source_mapping(cloud, invoke, "ResultsFunction", "ResultsQueue", 100, 100, rng, 0.0)
     client = Client(cloud, faults)
     numbers = list(range(20))
+    # Twenty small records are two packed messages (model.packed), one SendMessageBatch; with
+    # 14 KB of payload each, ten of them pass the 256 KiB a call: the enqueue takes two calls.
+    padding = {"payload": {"pad": "x" * 14_000}} if where == "second enqueue batch" else {}
     events = [
         {
             "name": "receipt",
             "to": {"subscriberId": f"r{n}", "email": f"r{n}@example.com"},
             **({"transactionId": f"retry-{n}"} if own_ids else {}),
+            **padding,
         }
         for n in numbers
     ]
@@ -538,9 +543,15 @@ def test_a_record_whose_partition_is_always_throttled_fails_alone_not_its_batch(
     names = ["hot-subscriber", *(f"calm-{n}" for n in range(9))]
     events = [{"name": "receipt", "to": {"subscriberId": s, "email": f"{s}@example.com"}} for s in names]
     assert cloud.api("POST", "/v1/events/trigger/bulk", {"events": events})[0] == 201
-    messages = cloud.receive("TriggerQueue", 10)
-    hot = [m["MessageId"] for m in messages if "hot-subscriber" in m["Body"]]
+    (packed_message,) = cloud.receive("TriggerQueue", 10)  # the ten records packed (model.packed)
 
-    answer = invoke("WorkerFunction", cloud.sqs_event(messages))
+    answer = invoke("WorkerFunction", cloud.sqs_event([packed_message]))
 
-    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == hot
+    # The hot record does not fail its packed message: it is re-enqueued alone, and alone it
+    # fails as its own batch item (retried, then the DLQ), its neighbours untouched.
+    assert answer["batchItemFailures"] == []
+    (alone,) = cloud.receive("TriggerQueue", 10)
+    (hot,) = records_of(alone["Body"])
+    assert '"subscriber_id":"hot-subscriber"' in hot.model_dump_json()
+    again = invoke("WorkerFunction", cloud.sqs_event([alone]))
+    assert [f["itemIdentifier"] for f in again["batchItemFailures"]] == [alone["MessageId"]]
