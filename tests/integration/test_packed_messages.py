@@ -19,6 +19,8 @@ from clarion.engine import steps as engine_steps
 from clarion.model import Continuation
 from clarion.model.packed import RECORDS_PER_MESSAGE, pack, records_of
 from clarion.store import transactions
+from clarion_cli.lambda_events import release_messages
+from pydantic import ValidationError
 
 from tests.integration.conftest import DEVELOPMENT, Cloud
 from tests.integration.test_dead_letter_consumer import WORKFLOW, WorkerKilled, feed, worker_attempt
@@ -54,10 +56,10 @@ def counting_runs(monkeypatch: pytest.MonkeyPatch, raising_for: str | None = Non
 
 
 @contextmanager
-def sends_of_the_api(
+def sqs_sends(
     refuse: Callable[[dict[str, Any]], bool] = lambda entry: False,
 ) -> Iterator[list[list[int]]]:
-    """Watch the SendMessageBatch calls made inside the block: yields, per call, the UTF-8 sizes of
+    """Watch the SendMessageBatch calls made inside the block (by any function): yields, per call, the UTF-8 sizes of
     its bodies; the entries `refuse` picks are refused by SQS (every attempt), the others sent."""
     client = aws.sqs()
     real: Send = client.send_message_batch
@@ -161,7 +163,7 @@ def test_a_bulk_of_large_records_splits_its_sends_at_256_kib_and_each_record_is_
     cloud: Cloud,
 ) -> None:
     assert cloud.api("POST", "/v1/workflows", WORKFLOW)[0] == 201
-    with sends_of_the_api() as calls:
+    with sqs_sends() as calls:
         location, answer = bulk(cloud, 100, payload={"pad": "x" * 12_000})  # 12 KB a record
     assert [item["status"] for item in answer] == ["processed"] * 100
     # Ten records a message (~121 KB), two messages a call: the third would pass 256 KiB.
@@ -180,7 +182,7 @@ def test_a_packed_message_sqs_refuses_gives_its_records_enqueue_failed_and_their
     cloud: Cloud,
 ) -> None:
     assert cloud.api("POST", "/v1/workflows", WORKFLOW)[0] == 201
-    with sends_of_the_api(refuse=lambda entry: '"transaction_id":"tx-15"' in entry["MessageBody"]) as calls:
+    with sqs_sends(refuse=lambda entry: '"transaction_id":"tx-15"' in entry["MessageBody"]) as calls:
         location, answer = bulk(cloud, 20)
     assert len(calls) == 3  # one call of two messages, the refused one retried twice
     statuses = [item["status"] for item in answer]
@@ -255,3 +257,46 @@ def test_a_packed_message_split_before_a_crash_in_its_batch_is_not_split_again(
         "tx-2",
     ]
     assert all(len(records_of(m["Body"])) == 1 for m in waiting)
+
+
+def test_a_raising_record_whose_re_enqueue_sqs_refuses_fails_its_packed_message_which_is_split_next(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cloud.api("POST", "/v1/workflows", WORKFLOW)[0] == 201
+    runs: Counter[str] = Counter()
+    run = batch.run
+
+    def raising_once_for_tx_3(record: Any, *rest: Any) -> Any:
+        runs[record.transaction_id] += 1
+        if record.transaction_id == "tx-3" and runs["tx-3"] == 1:
+            raise ConnectionError("the provider's network is down")
+        return run(record, *rest)
+
+    def the_record_alone(entry: dict[str, Any]) -> bool:
+        try:
+            return [r.transaction_id for r in records_of(entry["MessageBody"])] == ["tx-3"]
+        except ValidationError:  # an outcome
+            return False
+
+    monkeypatch.setattr(batch, "run", raising_once_for_tx_3)
+    location, _ = bulk(cloud, 10)
+
+    (packed_message,) = cloud.receive("TriggerQueue")
+    with sqs_sends(refuse=the_record_alone):
+        answer = cloud.invoke("WorkerFunction", cloud.sqs_event([packed_message]))
+    assert answer == {"batchItemFailures": [{"itemIdentifier": packed_message["MessageId"]}]}
+    assert cloud.receive("TriggerQueue") == []  # nothing went alone; the packed message is in flight
+    cloud.deliver("ResultsFunction")  # the nine neighbours' outcomes were sent all the same
+    assert cloud.api("GET", location)[2]["data"]["counts"] == {"completed": 9, "queued": 1}
+    release_messages(cloud.sqs, cloud.queue_url("TriggerQueue"), [packed_message])
+
+    (again,) = attempt(cloud)  # the packed message, retried whole: split
+    assert again["MessageId"] == packed_message["MessageId"]
+    assert runs == {f"tx-{i}": 1 for i in range(10)}
+    cloud.drain()
+
+    view = cloud.api("GET", location)[2]["data"]
+    assert (view["status"], view["counts"]) == ("completed", {"completed": 10})
+    assert runs == {f"tx-{i}": 2 for i in range(10)}
+    for i in range(10):
+        assert sorted(feed(cloud, f"sub-{i}")) == ["First", "Second"]

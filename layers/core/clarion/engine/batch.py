@@ -84,9 +84,9 @@ def handle_trigger_batch(event: dict[str, Any]) -> PartialItemFailureResponse:
     parsed = _parse(messages)
     redelivered = any(_received(message) > 1 for message in messages)
     known: Known = {}  # the batch's subscribers, resolved once for all the records it runs
-    _prefetch(
-        [r for records in parsed.values() if not (redelivered and len(records) > 1) for r in records], known
-    )
+    # A redelivered batch splits its packed messages without running them: their records wait.
+    running = [r for records in parsed.values() if not (redelivered and len(records) > 1) for r in records]
+    _prefetch(running, known)
     if redelivered:
         return _run_isolated(processor, messages, parsed, known)
     return _run_first_attempt(processor, messages, parsed, known)
@@ -123,11 +123,11 @@ def _run_first_attempt(
     with processor(records=messages, handler=_handler(parsed, known, parts, outcomes, raised)):
         processor.process()
     _send_results(parts, outcomes)
-    queue_of = {m["messageId"]: queues.trigger_queue_of(m.get("eventSourceARN", "")) for m in messages}
     response = processor.response()
-    response["batchItemFailures"] += [
-        {"itemIdentifier": message_id} for message_id in _enqueue_alone(raised, queue_of)
-    ]
+    if raised:
+        queue_of = {m["messageId"]: queues.trigger_queue_of(m.get("eventSourceARN", "")) for m in messages}
+        refused = _enqueue_alone(raised, queue_of)
+        response["batchItemFailures"] += [{"itemIdentifier": message_id} for message_id in refused]
     return response
 
 
@@ -207,6 +207,8 @@ def _run_isolated(
     parsed: dict[str, list[TriggerRecord]],
     known: Known,
 ) -> PartialItemFailureResponse:
+    """A redelivered batch: packed messages split (acknowledged unrun), then single records one
+    by one in `isolation_order`, each finished record's results sent and its message deleted."""
     by_id = {m["messageId"]: m for m in messages}
     trigger_queue = queues.trigger_queue_of(messages[0].get("eventSourceARN", ""))  # one source a batch
     split = [m for m in by_id if len(parsed.get(m, ())) > 1]
@@ -262,8 +264,8 @@ def _split(
         return set()
     refused = _enqueue_alone({m: parsed[m] for m in message_ids}, dict.fromkeys(message_ids, queue_url))
     sent = [m for m in message_ids if m not in refused]
-    logger.info("redelivered batch: packed messages split into single records", messages=len(sent))
     if sent:
+        logger.info("redelivered batch: packed messages split into single records", messages=len(sent))
         queues.delete(queue_url, [by_id[m]["receiptHandle"] for m in sent])
     return refused
 
