@@ -3,8 +3,8 @@ of a bulk of 10 (a real process death, found by the local Lambda runtime as Lamb
 record reaches the TriggerDLQ after the TriggerQueue's maxReceiveCount, the DeadLetterFunction
 reports it, and the bulk ends `partially_failed` with 9 completed and 1 failed (dead_lettered).
 The WorkerFunction keeps the template's BatchSize (10): the records that share the doomed one's
-batch, and so its deaths, are still reported completed, once (engine.batch's isolation of a
-redelivered batch)."""
+batch, and so its deaths, are still reported completed, once (engine.batch's split of a packed
+message and isolation of a redelivered batch)."""
 
 from __future__ import annotations
 
@@ -104,8 +104,12 @@ def test_a_worker_killed_on_every_attempt_of_one_record_ends_its_bulk_partially_
     redrive = copy["TriggerQueue"]
     attempts = int(redrive["Properties"]["RedrivePolicy"]["maxReceiveCount"])
     deaths = [int(size) for size in DEATH.findall(stack.log.read_text())]
-    assert len(deaths) == attempts == 5
-    # The first death took healthy records down with it (SQS gave the worker the whole bulk).
+    # The bulk's ten records are one packed message (model.packed): its first death took the whole
+    # bulk down with it; redelivered, it was split into single-record messages, and the doomed
+    # one's own message then died on each of its maxReceiveCount attempts.
+    assert len(deaths) == 1 + attempts == 6, deaths
+    assert deaths[0] == 1, deaths
+    # The split records shared the doomed one's batches, and its deaths (the BatchSize is 10).
     assert max(deaths) > 1, deaths
     # Nothing is sent twice: the doomed record's first step reached its subscriber once in five
     # attempts; every other subscriber has its two notes, once each.

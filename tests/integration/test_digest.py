@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from clarion.clock import ControlledClock
+from clarion.model.packed import records_of
 from clarion.store import digests
 
 from tests.integration.conftest import DEVELOPMENT, Cloud
@@ -109,7 +110,9 @@ def test_openers_racing_on_one_window_make_one_owner_and_one_digest(
     whose update lands first owns the window; the other learns it from the same UpdateItem."""
     cloud.api("POST", "/v1/workflows", digest_workflow())
     clock = at_window_start(controlled)
-    first, second = trigger(cloud, [comment("ann", "x"), comment("ann", "y")])
+    # Two requests: one request's records would share a message (model.packed), run by one worker.
+    (first,) = trigger(cloud, [comment("ann", "x")])
+    (second,) = trigger(cloud, [comment("ann", "y")])
     messages = cloud.receive("TriggerQueue")
     assert len(messages) == 2
     for message in messages:  # two separate batches: two workers
@@ -132,7 +135,7 @@ def test_a_redelivered_batch_and_a_crash_before_joining_add_nothing_twice(
     clock = at_window_start(controlled)
     trigger(cloud, [comment("ann", text) for text in ("a", "b", "c", "d", "e")])
     batch = cloud.sqs_event(cloud.receive("TriggerQueue"))
-    assert len(batch["Records"]) == 5
+    assert [len(records_of(message["body"])) for message in batch["Records"]] == [5]  # packed in one message
 
     real_join = digests.join
     crashes: list[str] = []
@@ -144,10 +147,13 @@ def test_a_redelivered_batch_and_a_crash_before_joining_add_nothing_twice(
         return real_join(bucket, transaction_id)
 
     monkeypatch.setattr(digests, "join", crash_once)
-    assert len(cloud.invoke("WorkerFunction", batch)["batchItemFailures"]) == 1
-    for _ in range(3):
-        assert cloud.invoke("WorkerFunction", batch) == {"batchItemFailures": []}
-    assert crashes
+    # The crashed record does not fail its packed message: it is re-enqueued alone, delivered
+    # again as a message of its own (and the packed message again, three times).
+    assert cloud.invoke("WorkerFunction", batch) == {"batchItemFailures": []}
+    (alone,) = cloud.receive("TriggerQueue")
+    assert [r.transaction_id for r in records_of(alone["Body"])] == crashes
+    for again in (cloud.sqs_event([alone]), batch, batch, batch):
+        assert cloud.invoke("WorkerFunction", again) == {"batchItemFailures": []}
 
     wait_for_window_end(clock)
     cloud.drain()

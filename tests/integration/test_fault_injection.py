@@ -38,6 +38,7 @@ import pytest
 from clarion import aws
 from clarion.api import idempotency
 from clarion.engine import delivery as engine_delivery
+from clarion.model.packed import records_of
 from clarion.observability import metrics
 from clarion.store import batches, environments, items
 from clarion_cli import moto_patches
@@ -323,9 +324,12 @@ def test_notifications_under_faults_end_terminal_with_no_duplicate_and_none_lost
         )
         trigger_dlq = drain_queue(cloud, "TriggerDLQ")
         results_dlq = drain_queue(cloud, "ResultsDLQ")
-        in_trigger_dlq = {
-            number_of[json.loads(m["Body"])["recipients"][0]["subscriber_id"]]: m for m in trigger_dlq
+        dead_records = {  # a message in the TriggerDLQ may hold several records (model.packed)
+            number_of[record["recipients"][0]["subscriber_id"]]: (m, record)
+            for m in trigger_dlq
+            for record in (r.model_dump(mode="json") for r in records_of(m["Body"]))
         }
+        in_trigger_dlq = {n: m for n, (m, _) in dead_records.items()}
         by_transaction = {tx: n for n, tx in told.items()}
         in_results_dlq: dict[int, dict[str, Any]] = {}
         for message in results_dlq:
@@ -360,7 +364,7 @@ def test_notifications_under_faults_end_terminal_with_no_duplicate_and_none_lost
             row = rows.get(tx)
             if ran_under.get(n, {tx}) != {tx}:
                 wrong.append(f"#{n} ({tx}): ran under transactionIds {sorted(ran_under[n])}")
-            if n in in_trigger_dlq and json.loads(in_trigger_dlq[n]["Body"])["transaction_id"] != tx:
+            if n in dead_records and dead_records[n][1]["transaction_id"] != tx:
                 wrong.append(f"#{n} ({tx}): a record of another attempt is in the TriggerDLQ")
             if verdict["status"] != "processed":
                 reason = (verdict.get("error") or [""])[0]
@@ -498,11 +502,15 @@ def test_bulk_retried_with_its_idempotency_key_after_a_failure_runs_each_record_
     results = event_source_mapping(cloud, invoke, "ResultsFunction", "ResultsQueue", 100, 100, rng, 0.0)
     client = Client(cloud, faults)
     numbers = list(range(20))
+    # Twenty small records are two packed messages (model.packed), one SendMessageBatch; with
+    # 14 KB of payload each, ten of them pass the 256 KiB a call: the enqueue takes two calls.
+    padding = {"payload": {"pad": "x" * 14_000}} if where == "second enqueue batch" else {}
     events = [
         {
             "name": "receipt",
             "to": {"subscriberId": f"r{n}", "email": f"r{n}@example.com"},
             **({"transactionId": f"retry-{n}"} if own_ids else {}),
+            **padding,
         }
         for n in numbers
     ]
@@ -538,9 +546,15 @@ def test_a_record_whose_partition_is_always_throttled_fails_alone_not_its_batch(
     names = ["hot-subscriber", *(f"calm-{n}" for n in range(9))]
     events = [{"name": "receipt", "to": {"subscriberId": s, "email": f"{s}@example.com"}} for s in names]
     assert cloud.api("POST", "/v1/events/trigger/bulk", {"events": events})[0] == 201
-    messages = cloud.receive("TriggerQueue", 10)
-    hot = [m["MessageId"] for m in messages if "hot-subscriber" in m["Body"]]
+    (packed_message,) = cloud.receive("TriggerQueue", 10)  # the ten records packed (model.packed)
 
-    answer = invoke("WorkerFunction", cloud.sqs_event(messages))
+    answer = invoke("WorkerFunction", cloud.sqs_event([packed_message]))
 
-    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == hot
+    # The hot record does not fail its packed message: it is re-enqueued alone, and alone it
+    # fails as its own batch item (retried, then the DLQ), its neighbours untouched.
+    assert answer["batchItemFailures"] == []
+    (alone,) = cloud.receive("TriggerQueue", 10)
+    (hot,) = records_of(alone["Body"])
+    assert '"subscriber_id":"hot-subscriber"' in hot.model_dump_json()
+    again = invoke("WorkerFunction", cloud.sqs_event([alone]))
+    assert [f["itemIdentifier"] for f in again["batchItemFailures"]] == [alone["MessageId"]]

@@ -54,6 +54,7 @@ def test_batch_of_ten_with_a_looping_template_completes_the_other_nine_at_once(c
     print(f"worker batch of 10 with one looping template: {elapsed:.2f}s")
 
     assert answer == {"batchItemFailures": []}  # nothing retried, nothing dead-lettered
+    assert cloud.receive("TriggerQueue") == []  # nor re-enqueued alone from its packed message
     assert elapsed < 30  # unbounded, the loop alone renders for minutes
     cloud.drain()
     for i in range(9):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from clarion.clock import ControlledClock
+from clarion.model.packed import records_of
 from clarion.store import environments
 
 from tests.integration.conftest import Cloud
@@ -32,7 +33,10 @@ def test_bulk_costs_one_token_per_record_and_refusal_says_when_to_retry(
     status, headers, _ = cloud.api("POST", "/v1/events/trigger/bulk", bulk(31))
     assert status == 422  # larger than the burst: it can never pass, so not a 429 (issue 11, point 13)
     assert "burst" in _["message"]
-    assert len(cloud.receive("TriggerQueue", 40)) == 30  # refused requests enqueued nothing
+    queued = [
+        r for m in cloud.receive("TriggerQueue", 40) for r in records_of(m["Body"])
+    ]  # packed, model.packed
+    assert len(queued) == 30  # refused requests enqueued nothing
 
 
 def test_each_environment_has_its_own_bucket_and_limits(cloud: Cloud, controlled: ControlledClock) -> None:

@@ -8,9 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 from clarion import aws
+from clarion.model import TriggerRecord
+from clarion.model.packed import records_of
 from clarion_cli.in_process import MOCK_SQS_ENDPOINT
-from clarion_cli.template import Template
+from clarion_cli.template import ACCOUNT_ID, REGION, Template
 from moto import mock_aws
+from moto.sqs.models import sqs_backends
 
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import Cloud, use_moto_credentials
@@ -39,6 +42,13 @@ def waiting(cloud: Cloud, queue: str) -> int:
         QueueUrl=cloud.queue_url(queue), AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"])
+
+
+def records_waiting(cloud: Cloud, queue: str) -> list[TriggerRecord]:
+    """The records the queue's waiting messages hold (intake packs a bulk's records, model.packed),
+    read in moto's backend: a receive would count towards the messages' redrive."""
+    name = cloud.queue_url(queue).rstrip("/").rsplit("/", 1)[-1]
+    return [r for m in sqs_backends[ACCOUNT_ID][REGION].queues[name].messages for r in records_of(m.body)]
 
 
 def test_the_template_makes_one_event_source_per_trigger_queue(template: Template) -> None:
@@ -71,10 +81,16 @@ def test_bulks_spread_over_the_trigger_queues_and_each_completes(three_queues: C
         assert status == 201, body
         bulks.append(headers["Location"].rsplit("/", 1)[-1])
 
-    depths = {queue: waiting(cloud, queue) for queue in QUEUES}
-    assert sum(depths.values()) == 36
-    assert all(depth % 3 == 0 for depth in depths.values())  # a bulk's records share a queue
-    assert sum(1 for depth in depths.values() if depth) >= 2
+    assert (
+        sum(waiting(cloud, queue) for queue in QUEUES) == 12
+    )  # a bulk's three records packed in one message
+    records = {queue: records_waiting(cloud, queue) for queue in QUEUES}
+    assert sum(len(held) for held in records.values()) == 36
+    queues_of = {
+        bulk_id: {q for q, held in records.items() for r in held if r.bulk_id == bulk_id} for bulk_id in bulks
+    }
+    assert all(len(used) == 1 for used in queues_of.values())  # a bulk's records share a queue
+    assert sum(1 for held in records.values() if held) >= 2
 
     cloud.drain()
     assert {queue: waiting(cloud, queue) for queue in QUEUES} == dict.fromkeys(QUEUES, 0)

@@ -1,5 +1,5 @@
-"""Sending to SQS in batches of ten, retrying the entries SQS refuses. Every producer (the API's
-fan-out, the worker's parts and outcomes) sends through here."""
+"""Sending to SQS in batches of at most ten messages and BATCH_BYTES of bodies, retrying the entries
+SQS refuses. Every producer (the API's fan-out, the worker's parts and outcomes) sends through here."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 _ATTEMPTS = 3
+BATCH_ENTRIES = 10
+BATCH_BYTES = 262_144  # SendMessageBatch's classic limit on the sum of its bodies (AWS now allows 1 MiB)
 
 
 def trigger_queue_for(bulk_id: str) -> str:
@@ -43,8 +45,8 @@ def send(queue_url: str, messages: Sequence[Message], client: SQSClient | None =
     """Send all; returns {message id: error} for those SQS still refused after retries."""
     client = client or aws.sqs()
     refused: dict[str, str] = {}
-    for start in range(0, len(messages), 10):
-        pending = {m.id: m for m in messages[start : start + 10]}
+    for call in batches(messages):
+        pending = {m.id: m for m in call}
         errors: dict[str, str] = {}
         for _ in range(_ATTEMPTS):
             answer = client.send_message_batch(
@@ -57,6 +59,25 @@ def send(queue_url: str, messages: Sequence[Message], client: SQSClient | None =
                 break
         refused |= {message_id: errors.get(message_id, "refused") for message_id in pending}
     return refused
+
+
+def batches(messages: Sequence[Message]) -> list[list[Message]]:
+    """The messages in order, split into SendMessageBatch calls of at most BATCH_ENTRIES entries
+    and BATCH_BYTES bytes of bodies (UTF-8); a message larger than the limit goes alone (SQS
+    refuses it, and it is reported like any refusal)."""
+    calls: list[list[Message]] = []
+    call: list[Message] = []
+    size = 0
+    for message in messages:
+        length = len(message.body.encode())
+        if call and (len(call) == BATCH_ENTRIES or size + length > BATCH_BYTES):
+            calls.append(call)
+            call, size = [], 0
+        call.append(message)
+        size += length
+    if call:
+        calls.append(call)
+    return calls
 
 
 def _entry(message: Message) -> SendMessageBatchRequestEntryTypeDef:

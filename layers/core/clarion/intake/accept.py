@@ -1,7 +1,8 @@
 """Accept a bulk of trigger records. Dialect-free: records arrive already parsed, refusals already
 decided; this decides the rest against their workflows and fans the accepted ones out.
 
-AWS calls for a 100-record bulk with warm caches: ten SendMessageBatch, one UpdateItem for the
+AWS calls for a 100-record bulk with warm caches: one SendMessageBatch (its records packed ten a
+message, model.packed; more only when their bodies pass SQS's 256 KiB a call), one UpdateItem for the
 bulk header, one TransactWriteItems only when callers chose their own transactionIds (to claim
 them), and one BatchWriteItem only when some records were refused. (The rate limit adds one.)"""
 
@@ -12,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from clarion import clock, queues
 from clarion.config import settings
 from clarion.ids import generated_transaction_id, is_generated
-from clarion.model import RecordOutcome, RecordStatus, TriggerRecord, Workflow
+from clarion.model import RecordOutcome, RecordStatus, TriggerRecord, Workflow, packed
 from clarion.model.refusal import RefusalType
 from clarion.observability import correlate, count_refusals, logger, metrics
 from clarion.store import bulks, tenants, transactions, workflows
@@ -149,15 +150,19 @@ def _expires_at() -> int:
 
 
 def _enqueue(records: list[TriggerRecord]) -> list[tuple[TriggerRecord, str | None]]:
-    """Fan out to the TriggerQueue; entries SQS refuses (after retries) are reported, never dropped."""
+    """Fan out to the TriggerQueues, each queue's records packed up to ten a message
+    (model.packed); every record of a message SQS refuses (after retries) is reported with its
+    message's error, never dropped."""
     if not records:
         return []
-    by_index = {str(r.index): r for r in records}
-    by_queue: dict[str, list[queues.Message]] = {}
+    by_queue: dict[str, list[TriggerRecord]] = {}
     queue_of = {bulk_id: queues.trigger_queue_for(bulk_id) for bulk_id in {r.bulk_id for r in records}}
-    for i, r in by_index.items():
-        by_queue.setdefault(queue_of[r.bulk_id], []).append(queues.Message(i, r.model_dump_json()))
-    refused = {
-        i: error for url, messages in by_queue.items() for i, error in queues.send(url, messages).items()
-    }
-    return [(r, f"could not enqueue: {refused[i]}" if i in refused else None) for i, r in by_index.items()]
+    for record in records:
+        by_queue.setdefault(queue_of[record.bulk_id], []).append(record)
+    error_of: dict[int, str] = {}
+    for url, queued in by_queue.items():
+        messages = packed.pack_messages(queued)
+        refused = queues.send(url, [queues.Message(str(i), m.body) for i, m in enumerate(messages)])
+        for i, error in refused.items():
+            error_of |= {r.index: f"could not enqueue: {error}" for r in messages[int(i)].records}
+    return [(r, error_of.get(r.index)) for r in records]

@@ -1,0 +1,86 @@
+"""The TriggerQueue's message bodies: the one place that knows their two forms.
+
+- one record: the record's own JSON (`TriggerRecord.model_dump_json()`), as every message was
+  before packing; parts (delays, topic pages) and records re-enqueued alone keep this form;
+- several records: `{"records":[<record JSON>, ...]}`, at most RECORDS_PER_MESSAGE records and
+  MAX_MESSAGE_BYTES bytes (UTF-8). Intake packs a bulk's records so that a 100-record bulk costs
+  ten messages, one SendMessageBatch when their bytes fit, instead of ten calls.
+
+`records_of` reads both, so messages already queued in the single form still run."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from clarion.model.trigger import TriggerRecord
+
+RECORDS_PER_MESSAGE = 10
+MAX_MESSAGE_BYTES = 262_144  # SQS's classic message limit (the template's queues set no MaximumMessageSize)
+
+_OPEN = '{"records":['
+_CLOSE = "]}"
+_FRAME_BYTES = len(_OPEN) + len(_CLOSE)
+_PACKED = re.compile(r'\s*\{\s*"records"\s*:')
+
+
+class _PackedBody(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    records: list[TriggerRecord] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class PackedMessage:
+    """One message body and the records it holds, in order."""
+
+    records: tuple[TriggerRecord, ...]
+    body: str
+
+
+def pack_messages(records: Sequence[TriggerRecord]) -> list[PackedMessage]:
+    """The records in order, packed greedily into as few bodies as the limits allow; a record too
+    large to share a body goes alone, in the single-record form. Each record is serialised once."""
+    messages: list[PackedMessage] = []
+    group: list[TriggerRecord] = []
+    texts: list[str] = []
+    size = _FRAME_BYTES
+    for record in records:
+        text = record.model_dump_json()
+        length = len(text.encode())
+        separator = 1 if texts else 0
+        if texts and (len(texts) == RECORDS_PER_MESSAGE or size + separator + length > MAX_MESSAGE_BYTES):
+            messages.append(_message(group, texts))
+            group, texts, size, separator = [], [], _FRAME_BYTES, 0
+        group.append(record)
+        texts.append(text)
+        size += separator + length
+    if texts:
+        messages.append(_message(group, texts))
+    return messages
+
+
+def pack(records: Sequence[TriggerRecord]) -> list[str]:
+    """The message bodies holding these records (see pack_messages)."""
+    return [message.body for message in pack_messages(records)]
+
+
+def alone(record: TriggerRecord) -> str:
+    """The body of a message that holds this record alone."""
+    return record.model_dump_json()
+
+
+def records_of(body: str) -> list[TriggerRecord]:
+    """The records a TriggerQueue message holds, in either form; pydantic's ValidationError if
+    the body is neither."""
+    if _PACKED.match(body):
+        return _PackedBody.model_validate_json(body).records
+    return [TriggerRecord.model_validate_json(body)]
+
+
+def _message(group: list[TriggerRecord], texts: list[str]) -> PackedMessage:
+    body = texts[0] if len(texts) == 1 else _OPEN + ",".join(texts) + _CLOSE
+    return PackedMessage(tuple(group), body)
