@@ -9,11 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from clarion.ids import GENERATED_PREFIX, generated_transaction_id, is_generated
 from clarion.model import RecordOutcome, RecordStatus, TriggerRecord
 from clarion.model.identifiers import (
+    CONTROL_CHARACTERS,
     SubscriberId,
     TenantId,
     TopicKey,
     WorkflowName,
-    has_control_characters,
 )
 from clarion.model.refusal import VALIDATION_ERROR, RefusalType, field_errors
 from clarion.model.trigger import AllSubscribers
@@ -154,17 +154,6 @@ def parse_event(
 # words the refusal (tests/unit/test_novu_fast_parse.py pins both paths to the same records).
 
 _PLAIN_KEYS = frozenset({"name", "to", "payload", "overrides", "transactionId"})
-_PROFILE_NAMES = {
-    "email": "email",
-    "phone": "phone",
-    "firstName": "first_name",
-    "lastName": "last_name",
-    "avatar": "avatar",
-    "locale": "locale",
-    "timezone": "timezone",
-    "data": "data",
-    "channels": "channels",
-}
 _TOPIC_KEYS = {"type", "topicKey"}
 
 
@@ -214,10 +203,24 @@ def _plain_recipients(to: Any) -> list[dict[str, Any]] | None:
             unique.setdefault(("topic", entry["topicKey"]), {"kind": "topic", "topic_key": entry["topicKey"]})
         elif "type" in entry or "topicKey" in entry or not _is_id(entry.get("subscriberId"), 256):
             return None
-        else:
-            profile = {"kind": "subscriber", "subscriber_id": entry["subscriberId"]}
-            profile |= {name: entry.get(key) for key, name in _PROFILE_NAMES.items()}
-            unique.setdefault(("subscriber", entry["subscriberId"]), profile)
+        else:  # NovuSubscriber.profile_fields, from the raw entry (one dict, no model)
+            get = entry.get
+            unique.setdefault(
+                ("subscriber", entry["subscriberId"]),
+                {
+                    "kind": "subscriber",
+                    "subscriber_id": entry["subscriberId"],
+                    "email": get("email"),
+                    "phone": get("phone"),
+                    "first_name": get("firstName"),
+                    "last_name": get("lastName"),
+                    "avatar": get("avatar"),
+                    "locale": get("locale"),
+                    "timezone": get("timezone"),
+                    "data": get("data"),
+                    "channels": get("channels"),
+                },
+            )
     return list(unique.values())
 
 
@@ -225,7 +228,7 @@ def _is_id(value: Any, max_length: int, *, printable: bool = True) -> bool:
     return (
         isinstance(value, str)
         and 0 < len(value) <= max_length
-        and not (printable and has_control_characters(value))
+        and not (printable and CONTROL_CHARACTERS.search(value))
     )
 
 

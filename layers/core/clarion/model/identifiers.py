@@ -14,7 +14,7 @@ from pydantic import AfterValidator, Field
 
 ENVIRONMENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _ENVIRONMENT_ID = re.compile(ENVIRONMENT_ID_PATTERN)
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 CONTROL_CHARACTERS_REFUSED = "must not contain NUL or control characters"
 ENVIRONMENT_ID_RULE = (
     "must be 1-64 characters: letters, digits, '_', '.', '-', starting with a letter or digit"
@@ -33,7 +33,7 @@ def check_environment_id(value: str) -> str:
 
 
 def has_control_characters(value: str) -> bool:
-    return _CONTROL_CHARACTERS.search(value) is not None
+    return CONTROL_CHARACTERS.search(value) is not None
 
 
 def _printable(value: str) -> str:
