@@ -13,44 +13,19 @@ from typing import Any
 
 import pytest
 from clarion import aws
-from clarion.config import settings
 from clarion.engine import recipients
 from clarion.engine.parts import Parts
 from clarion.model import Continuation, SubscriberProfile, TriggerRecord
 from clarion.model.trigger import AllSubscribers
-from clarion.store import batches, items, keys, messages, paging, subscriber_shards, subscribers
+from clarion.store import keys, messages, paging, subscriber_shards, subscribers
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from tests.integration.conftest import DEVELOPMENT, Cloud
+from tests.integration.subscriber_items import put_subscribers
 from tests.workflows import email, in_app, workflow
 
 BROADCAST = "/v1/events/trigger/broadcast"
-LEGACY = f"ENV#{DEVELOPMENT}#SUBS"
-
-
-def put_subscribers(cloud: Cloud, ids: list[str], *, legacy: bool = False, mail: bool = False) -> None:
-    """Subscribers written straight to the table: under their shard as today's writes put them,
-    or (`legacy`) under the unsharded partition as they were written before the sharding."""
-    with cloud.configured_as("ApiFunction"):
-        batches.write(
-            aws.dynamodb(),
-            settings().table_name,
-            [
-                {
-                    "PutRequest": {
-                        "Item": items.item(
-                            keys.subscriber(DEVELOPMENT, i),
-                            {"subscriberId": i, "createdAt": "2026-01-01T00:00:00Z"}
-                            | ({"email": f"{i}@example.com"} if mail else {}),
-                            gsi1pk=LEGACY if legacy else keys.subscriber_list(DEVELOPMENT, i),
-                            gsi1sk=i,
-                        )
-                    }
-                }
-                for i in ids
-            ],
-        )
 
 
 def mixed(count: int) -> tuple[list[str], list[str]]:

@@ -16,6 +16,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from tests.integration.conftest import DEVELOPMENT, Cloud
+from tests.integration.subscriber_items import put_subscribers
 from tests.workflows import delay, email, in_app, workflow
 
 BROADCAST = "/v1/events/trigger/broadcast"
@@ -28,28 +29,6 @@ def add_subscribers(cloud: Cloud, ids: list[str]) -> None:
             "POST", "/v1/subscribers/bulk", {"subscribers": [{"subscriberId": i} for i in chunk]}
         )
         assert status == 201, body
-
-
-def add_legacy_subscribers(cloud: Cloud, ids: list[str]) -> None:
-    """Subscribers as written before the listing was sharded: all under gsi1pk ENV#<env>#SUBS."""
-    with cloud.configured_as("ApiFunction"):
-        batches.write(
-            aws.dynamodb(),
-            settings().table_name,
-            [
-                {
-                    "PutRequest": {
-                        "Item": items.item(
-                            keys.subscriber(DEVELOPMENT, i),
-                            {"subscriberId": i, "createdAt": "2026-01-01T00:00:00Z"},
-                            gsi1pk=f"ENV#{DEVELOPMENT}#SUBS",
-                            gsi1sk=i,
-                        )
-                    }
-                }
-                for i in ids
-            ],
-        )
 
 
 def listed(cloud: Cloud, limit: int) -> list[str]:
@@ -100,7 +79,7 @@ def test_listing_across_shards_is_in_subscriber_id_order_for_any_page_size(cloud
 def test_listing_and_broadcast_include_subscribers_indexed_before_the_sharding(cloud: Cloud) -> None:
     legacy = [f"old{i:02d}" for i in range(15)]
     new = [f"new{i:02d}" for i in range(15)] + ["old07x", "zz"]
-    add_legacy_subscribers(cloud, legacy)
+    put_subscribers(cloud, legacy, legacy=True)
     add_subscribers(cloud, new)
     assert f"ENV#{DEVELOPMENT}#SUBS" in gsi1_partitions(cloud, legacy)
     assert listed(cloud, 4) == sorted(legacy + new)
