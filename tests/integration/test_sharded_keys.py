@@ -71,9 +71,11 @@ IDS = [f"u{i}" for i in range(120)] + ["Z", "a#b", "ä", "é-1", "z", "日本", 
 
 @pytest.mark.parametrize("limit", [1, 7, 50, 100])
 def test_listing_across_shards_is_in_subscriber_id_order_for_any_page_size(cloud: Cloud, limit: int) -> None:
-    add_subscribers(cloud, IDS)
-    assert len(gsi1_partitions(cloud, IDS)) > 50  # spread over the shards, not one partition
-    assert listed(cloud, limit) == sorted(IDS)
+    # Pages of one read every partition each (101 Queries): they walk the last 27 ids, the odd ones too.
+    ids = IDS if limit > 1 else IDS[100:]
+    add_subscribers(cloud, ids)
+    assert len(gsi1_partitions(cloud, ids)) > len(ids) // 2  # spread over the shards, not one partition
+    assert listed(cloud, limit) == sorted(ids)
 
 
 def test_listing_and_broadcast_include_subscribers_indexed_before_the_sharding(cloud: Cloud) -> None:
