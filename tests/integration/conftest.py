@@ -20,6 +20,8 @@ from clarion_cli.in_process import (
 from clarion_cli.seed import DEVELOPMENT
 from clarion_cli.template import Template
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
 
 from tests.conftest import ROOT, TEMPLATE
 
@@ -38,6 +40,22 @@ class Cloud(InProcessApp):
         super().__init__(template)
         self.monkeypatch = monkeypatch
         self.dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+
+    def mail_through_ses(self, domain: str = "clarion.example") -> None:
+        """The environment's email goes through SES from `hello@<domain>` (a verified identity)."""
+        with self.configured_as("WorkerFunction"):
+            aws.sesv2().create_email_identity(EmailIdentity=domain)
+        status, _, body = self.api(
+            "POST",
+            "/v1/integrations",
+            {"providerId": "ses", "channel": "email", "credentials": {"from": f"hello@{domain}"}},
+        )
+        assert status in (200, 201), body
+
+    @staticmethod
+    def emails_sent() -> int:
+        """Emails SES (moto) has sent in this test."""
+        return int(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_message_count)
 
     @staticmethod
     def sqs_event(

@@ -18,8 +18,6 @@ from clarion.engine.parts import Parts
 from clarion.model import Continuation, SubscriberProfile, TriggerRecord
 from clarion.model.trigger import AllSubscribers
 from clarion.store import keys, messages, paging, subscriber_shards, subscribers
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ses.models import ses_backends
 
 from tests.integration.conftest import DEVELOPMENT, Cloud
 from tests.integration.subscriber_items import put_subscribers
@@ -171,13 +169,7 @@ def test_a_subscriber_moved_into_its_shard_mid_broadcast_is_sent_to_once(
     its shard and fanned out twice: its step claims make the second run send nothing, in-app or
     email. The second is reached once, in its shard."""
     monkeypatch.setattr(recipients, "BROADCAST_PAGE", 10)
-    with cloud.configured_as("WorkerFunction"):
-        aws.sesv2().create_email_identity(EmailIdentity="clarion.example")
-    cloud.api(
-        "POST",
-        "/v1/integrations",
-        {"providerId": "ses", "channel": "email", "credentials": {"from": "hello@clarion.example"}},
-    )
+    cloud.mail_through_ses()
     cloud.api("POST", "/v1/workflows", workflow("mail", in_app("inbox", "hi"), email("post", "Hi", "hi")))
     legacy = [f"old{i:02d}" for i in range(30)]
     sharded = [f"new{i:02d}" for i in range(20)]
@@ -213,7 +205,7 @@ def test_a_subscriber_moved_into_its_shard_mid_broadcast_is_sent_to_once(
     everyone = dict.fromkeys(legacy + sharded, 1)
     assert sent(cloud, "bc-moved") == everyone
     assert sent(cloud, "bc-moved", "email") == everyone
-    assert ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_message_count == len(everyone)
+    assert cloud.emails_sent() == len(everyone)
     feed = cloud.api("GET", "/v1/subscribers/old03/notifications/feed")[2]["data"]
     assert len(feed) == 1
 

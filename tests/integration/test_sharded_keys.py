@@ -12,8 +12,6 @@ from clarion import aws
 from clarion.config import settings
 from clarion.engine import recipients
 from clarion.store import batches, items, keys, messages
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ses.models import ses_backends
 
 from tests.integration.conftest import DEVELOPMENT, Cloud
 from tests.integration.subscriber_items import put_subscribers
@@ -158,21 +156,11 @@ def test_a_topic_fan_outs_messages_are_listed_by_transaction_and_cancelled(
     assert {m["status"] for m in waits} == {"cancelled"}
 
 
-def emails_sent() -> int:
-    return ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_message_count
-
-
 def test_a_redelivered_fan_out_page_sends_nothing_twice(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(recipients, "TOPIC_PAGE", 8)
-    with cloud.configured_as("WorkerFunction"):
-        aws.sesv2().create_email_identity(EmailIdentity="clarion.example")
-    cloud.api(
-        "POST",
-        "/v1/integrations",
-        {"providerId": "ses", "channel": "email", "credentials": {"from": "hello@clarion.example"}},
-    )
+    cloud.mail_through_ses()
     members = [f"r{i:02d}" for i in range(20)]
     status, _, body = cloud.api(
         "POST",
@@ -195,7 +183,7 @@ def test_a_redelivered_fan_out_page_sends_nothing_twice(
         assert cloud.invoke("WorkerFunction", event) == {"batchItemFailures": []}
     cloud.drain()
 
-    assert emails_sent() == len(members)
+    assert cloud.emails_sent() == len(members)
     assert sent_in_app(cloud, "t-redo") == dict.fromkeys(members, 1)
     for member in members:
         assert len(cloud.api("GET", f"/v1/subscribers/{member}/notifications/feed")[2]["data"]) == 1
