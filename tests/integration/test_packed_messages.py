@@ -17,7 +17,7 @@ from clarion import aws, queues
 from clarion.engine import batch
 from clarion.engine import steps as engine_steps
 from clarion.model import Continuation
-from clarion.model.packed import RECORDS_PER_MESSAGE, pack, records_of
+from clarion.model.packed import RECORDS_PER_MESSAGE, pack_messages, records_of
 from clarion.store import transactions
 from clarion_cli.lambda_events import release_messages
 from pydantic import ValidationError
@@ -217,7 +217,9 @@ def test_a_packed_message_in_the_dlq_reports_each_of_its_records_dead_lettered(c
     part = third.model_copy(
         update={"continuation": Continuation(kind="delay", subscriber_id="sub-2", step_index=1)}
     )
-    cloud.sqs.send_message(QueueUrl=cloud.queue_url("TriggerDLQ"), MessageBody=pack([first, second, part])[0])
+    cloud.sqs.send_message(
+        QueueUrl=cloud.queue_url("TriggerDLQ"), MessageBody=pack_messages([first, second, part])[0].body
+    )
 
     assert cloud.deliver("DeadLetterFunction") == 1
     outcomes = cloud.receive("ResultsQueue")

@@ -63,11 +63,6 @@ def pack_messages(records: Sequence[TriggerRecord]) -> list[PackedMessage]:
     return messages
 
 
-def pack(records: Sequence[TriggerRecord]) -> list[str]:
-    """The message bodies holding these records (see pack_messages)."""
-    return [message.body for message in pack_messages(records)]
-
-
 def alone(record: TriggerRecord) -> str:
     """The body of a message that holds this record alone."""
     return record.model_dump_json()
