@@ -148,10 +148,14 @@ def latency_section(repeats: int = 60, warmups: int = 5) -> Section:
                 context = LambdaContext.starting_now(api_function)
                 started = time.perf_counter()
                 try:
-                    status, _, answer = json_answer(handler(event, context))
+                    result = handler(event, context)
                 except Exception as error:  # an unexpected call: the Stubber raises
-                    status, answer = 0, f"{type(error).__name__}: {error}"
-                elapsed = time.perf_counter() - started
+                    result = error
+                elapsed = time.perf_counter() - started  # the handler's own time, not the reading below
+                if isinstance(result, Exception):
+                    status, answer = 0, f"{type(result).__name__}: {result}"
+                else:
+                    status, _, answer = json_answer(result)
                 if status != 201 or not replay.consumed():
                     mismatches += 1
                     replay.close()  # fresh stubbers: drop whatever the run left queued

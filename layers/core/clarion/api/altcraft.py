@@ -21,7 +21,7 @@ from clarion.api.errors import ApiError
 from clarion.dialects import altcraft, altcraft_xml
 from clarion.dialects.altcraft import AltcraftError, Item, StartBatch
 from clarion.intake import accept_request
-from clarion.model import RecordOutcome
+from clarion.model import Verdict
 from clarion.model.trigger import MatchedProfile
 from clarion.store import environments, profile_match, workflows
 
@@ -149,7 +149,7 @@ def _start_batch(
 
 def _accept(
     environment_id: str, items: list[Item], parse: altcraft.Parser
-) -> tuple[list[RecordOutcome], str, dict[str, str]]:
+) -> tuple[list[Verdict], str, dict[str, str]]:
     """The route's one step into intake (rate limit, bulk id, parse, accept, fan-out)."""
     accepted = accept_request(
         environment_id, items, parse, idempotency_key=router.current_event.headers.get(idempotency.HEADER)

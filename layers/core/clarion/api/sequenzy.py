@@ -41,7 +41,7 @@ from clarion.clock import now_iso, now_seconds
 from clarion.config import settings
 from clarion.dialects import sequenzy
 from clarion.dialects.sequenzy import BulkEventsRequest, SequenzyError, SequenzyEvent
-from clarion.model import RecordOutcome
+from clarion.model import Verdict
 from clarion.model.opt_in import OptInMode, OptInStatus
 from clarion.model.refusal import RefusalType
 from clarion.store import (
@@ -275,7 +275,7 @@ def _offered(earlier: dict[str, int | None]) -> set[str]:
     return {event_id for event_id, recorded_at in earlier.items() if recorded_at and recorded_at > since}
 
 
-def _started(trigger: Trigger, outcome: RecordOutcome) -> dict[str, Any]:
+def _started(trigger: Trigger, outcome: Verdict) -> dict[str, Any]:
     """What became of a workflow an event started: queued, a duplicate (its transactionId was
     claimed before: a repeated eventId), or refused (why)."""
     kind = outcome.error_type

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from clarion.dialects.sequenzy import Trigger, parse_trigger
 from clarion.intake import accept_request
-from clarion.model import RecordOutcome
+from clarion.model import Verdict
 
 __all__ = ["Trigger", "start"]
 
 
-def start(environment_id: str, triggers: list[Trigger]) -> tuple[list[RecordOutcome], str | None]:
+def start(environment_id: str, triggers: list[Trigger]) -> tuple[list[Verdict], str | None]:
     """Each trigger's verdict, in order, and the bulk they were accepted as (None if none). The
     route has taken the request's tokens already (a confirmation's release takes none)."""
     if not triggers:

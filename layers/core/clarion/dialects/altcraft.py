@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clarion.dialects.suprsend import Attachment
 from clarion.ids import generated_transaction_id
-from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TriggerRecord
+from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TriggerRecord, Verdict
 from clarion.model.refusal import RefusalType
 from clarion.model.trigger import Attachment as TriggerAttachment
 from clarion.model.trigger import MatchedProfile, Recipient
@@ -220,7 +220,7 @@ def record_parser(request: StartBatch, workflow_id: str, *, task: bool) -> Parse
     return parse
 
 
-def record_answer(outcome: RecordOutcome, item: Item) -> dict[str, Any]:
+def record_answer(outcome: Verdict, item: Item) -> dict[str, Any]:
     """A record's place in start_batch's `result`: the profile it ran for, or Altcraft's code
     and text for why it did not."""
     if outcome.status is RecordStatus.QUEUED and item.profile_id is not None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from clarion.ids import GENERATED_PREFIX, generated_transaction_id, is_generated
-from clarion.model import RecordOutcome, RecordStatus, TriggerRecord
+from clarion.model import RecordOutcome, RecordStatus, TriggerRecord, Verdict
 from clarion.model.identifiers import (
     CONTROL_CHARACTERS,
     SubscriberId,
@@ -275,7 +275,7 @@ def parse_broadcast(
     return parsed
 
 
-def answer_item(outcome: RecordOutcome) -> dict[str, Any]:
+def answer_item(outcome: Verdict) -> dict[str, Any]:
     """A record's verdict in Novu's response shape: acknowledged, status, transactionId (+ error).
     Where Novu answers a machine-readable text (`error: ["workflow_not_found"]`), so does this;
     the item has no room for more, so Clarion's sentence is in the bulk's records instead

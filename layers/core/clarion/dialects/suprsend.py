@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from clarion.dialects.suprsend_identities import Identities
 from clarion.ids import caller_key_transaction_id, generated_transaction_id, new_id
-from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TriggerRecord
+from clarion.model import RecordOutcome, RecordStatus, SubscriberProfile, TriggerRecord, Verdict
 from clarion.model.identifiers import SubscriberId, TenantId, WorkflowName
 from clarion.model.profile import IdentityKind, channel_entries
 from clarion.model.refusal import VALIDATION_ERROR, RefusalType, field_messages
@@ -189,7 +189,7 @@ def parse_record(
     )
 
 
-def record_answer(outcome: RecordOutcome) -> dict[str, Any]:
+def record_answer(outcome: Verdict) -> dict[str, Any]:
     """One item of a 207 answer."""
     if outcome.status is RecordStatus.QUEUED or outcome.error_type == RefusalType.TRANSACTION_ID_REUSED:
         # A repeated $idempotency_key is accepted (and not run again), as SuprSend does.
@@ -199,7 +199,7 @@ def record_answer(outcome: RecordOutcome) -> dict[str, Any]:
     return {"status": "error", "status_code": code, "error": {"message": message, "type": kind}}
 
 
-def single_answer(outcome: RecordOutcome) -> tuple[int, dict[str, Any]]:
+def single_answer(outcome: Verdict) -> tuple[int, dict[str, Any]]:
     """A single trigger's status code and body: SuprSend's flat `{status, message}` (for an
     unknown workflow `workflow '<slug>' not found`), with the record's `error` beside it."""
     item = record_answer(outcome)
@@ -215,7 +215,7 @@ def failure(message: str, kind: str) -> dict[str, Any]:
     return {"status": "fail", "message": message, "error": {"message": message, "type": kind}}
 
 
-def _error_code(outcome: RecordOutcome) -> tuple[int, str]:
+def _error_code(outcome: Verdict) -> tuple[int, str]:
     if outcome.error_type == RefusalType.WORKFLOW_NOT_FOUND:
         return 404, NOT_FOUND
     if outcome.error_type == VALIDATION_ERROR:

@@ -8,12 +8,14 @@ them), and one BatchWriteItem only when some records were refused. (The rate lim
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from aws_lambda_powertools.metrics import MetricUnit
 
 from clarion import clock, queues
 from clarion.config import settings
 from clarion.ids import generated_transaction_id, is_generated
-from clarion.model import RecordOutcome, RecordStatus, TriggerRecord, Workflow, packed
+from clarion.model import RecordOutcome, RecordStatus, TriggerRecord, Verdict, Workflow, packed
 from clarion.model.refusal import RefusalType
 from clarion.observability import correlate, count_refusals, logger, metrics
 from clarion.store import bulks, tenants, transactions, workflows
@@ -28,38 +30,36 @@ def accept(
     candidates: list[Candidate],
     *,
     key_lifetime_seconds: int | None = None,
-) -> list[RecordOutcome]:
+) -> list[Verdict]:
     """Every candidate's verdict, in request order: QUEUED for the enqueued, or why not. A
     caller's own transactionId is claimed as long as the bulk's status lives, or for
     `key_lifetime_seconds` (then a new trigger may use it)."""
     correlate(bulk_id)
     records = [c for c in candidates if isinstance(c, TriggerRecord)]
-    found = workflows.get_many(environment_id, {r.workflow_id for r in records}) if records else {}
-    verdicts: dict[int, RecordOutcome] = {c.index: c for c in candidates if isinstance(c, RecordOutcome)}
+    names = {r.workflow_id for r in records}
+    found = workflows.get_many(environment_id, names) if records else {}
+    refusals = {name: _refusal(name, found.get(name)) for name in names}
+    verdicts = {c.index: Verdict.of_refusal(c) for c in candidates if isinstance(c, RecordOutcome)}
     named_tenants = {t for t in map(_named_tenant, records) if t}
     known_tenants = tenants.get_many(environment_id, named_tenants) if named_tenants else {}
-    runnable: list[TriggerRecord] = []
+    # Runnable records by their transactionId: Clarion's own (generated for this very record:
+    # unique, nothing to claim) or a caller's. An id in Clarion's generated form that is not this
+    # record's was generated for another trigger, which used it: it is refused as reused, never
+    # claimed. (Callers' own ids never take that form: see clarion.ids.)
+    own: list[TriggerRecord] = []
+    foreign: list[TriggerRecord] = []
+    to_claim: list[TriggerRecord] = []
     for record in records:
-        refusal = _refusal(found.get(record.workflow_id), record)
-        tenant = _named_tenant(record)
-        if refusal is None and tenant and tenant not in known_tenants:
-            refusal = (
-                RecordStatus.NO_TENANT_FOUND,
-                RefusalType.NO_TENANT_FOUND,
-                f"tenant '{tenant}' is not defined",
-            )
-        if refusal is None:
-            runnable.append(record)
+        refusal = refusals[record.workflow_id] or _tenant_refusal(record, known_tenants)
+        if refusal is not None:
+            verdicts[record.index] = Verdict.of(record, *refusal)
+        elif record.transaction_id == generated_transaction_id(bulk_id, record.index):
+            own.append(record)
+        elif is_generated(record.transaction_id):
+            foreign.append(record)
         else:
-            verdicts[record.index] = _verdict(record, *refusal)
+            to_claim.append(record)
     expires_at = _expires_at()
-    own = [r for r in runnable if r.transaction_id == generated_transaction_id(bulk_id, r.index)]
-    callers = [r for r in runnable if r.transaction_id != generated_transaction_id(bulk_id, r.index)]
-    # An id in Clarion's generated form that is not this record's was generated for another
-    # trigger, which used it: it is refused as reused, never claimed. (Callers' own ids never
-    # take that form: see clarion.ids.)
-    foreign = [r for r in callers if is_generated(r.transaction_id)]
-    to_claim = [r for r in callers if not is_generated(r.transaction_id)]
     now = clock.now_seconds()
     claimed_until = None if key_lifetime_seconds is None else now + key_lifetime_seconds
     claimed, reused = (
@@ -70,7 +70,7 @@ def accept(
     claimed, reused = own + claimed, foreign + reused
     for record in reused:
         message = f"transactionId '{record.transaction_id}' was already used in this environment"
-        verdicts[record.index] = _verdict(
+        verdicts[record.index] = Verdict.of(
             record, RecordStatus.ERROR, RefusalType.TRANSACTION_ID_REUSED, message
         )
     try:
@@ -82,9 +82,9 @@ def accept(
     for record, error in sent:
         if error:
             unsent.append(record)
-            verdicts[record.index] = _verdict(record, RecordStatus.ERROR, RefusalType.ENQUEUE_FAILED, error)
+            verdicts[record.index] = Verdict.of(record, RecordStatus.ERROR, RefusalType.ENQUEUE_FAILED, error)
         else:
-            verdicts[record.index] = _verdict(record, RecordStatus.QUEUED)
+            verdicts[record.index] = Verdict.of(record, RecordStatus.QUEUED)
     if unsent:
         transactions.release(unsent)
     refused = [v for v in verdicts.values() if v.status is not RecordStatus.QUEUED]
@@ -103,11 +103,11 @@ def accept(
     return [verdicts[c.index] for c in candidates]
 
 
-def _refusal(
-    workflow: Workflow | None, record: TriggerRecord
-) -> tuple[RecordStatus, RefusalType, str] | None:
-    """Why a record cannot run, as (status, error type, message), in Novu's order of checks."""
-    name = record.workflow_id
+Refusal = tuple[RecordStatus, RefusalType, str]  # (status, error type, message)
+
+
+def _refusal(name: str, workflow: Workflow | None) -> Refusal | None:
+    """Why no record of workflow `name` can run, in Novu's order of checks (the tenant's last)."""
     if workflow is None:
         return RecordStatus.ERROR, RefusalType.WORKFLOW_NOT_FOUND, f"workflow '{name}' is not defined"
     if not workflow.active:
@@ -128,21 +128,19 @@ def _refusal(
     return None
 
 
+def _tenant_refusal(record: TriggerRecord, known_tenants: Collection[str]) -> Refusal | None:
+    tenant = _named_tenant(record)
+    if tenant and tenant not in known_tenants:
+        return RecordStatus.NO_TENANT_FOUND, RefusalType.NO_TENANT_FOUND, f"tenant '{tenant}' is not defined"
+    return None
+
+
 def _named_tenant(record: TriggerRecord) -> str | None:
     """The identifier of a tenant that must exist (Novu's no_tenant_found); a tenant given with
     name or data is created or updated by the worker instead."""
     if record.tenant and record.tenant_must_exist:
         return str(record.tenant["identifier"])
     return None
-
-
-def _verdict(
-    record: TriggerRecord,
-    status: RecordStatus,
-    error_type: RefusalType | None = None,
-    error: str | None = None,
-) -> RecordOutcome:
-    return RecordOutcome.of(record, status, error, error_type)
 
 
 def _expires_at() -> int:

@@ -17,7 +17,7 @@ from clarion.api.errors import PayloadTooLargeError
 from clarion.clock import now_iso
 from clarion.ids import new_id
 from clarion.intake.accept import Candidate, accept
-from clarion.model import RecordOutcome, RecordStatus, TriggerRecord
+from clarion.model import RecordStatus, TriggerRecord, Verdict
 from clarion.model.profile import ProfileEdit
 from clarion.store import cancellations, subscribers, workflows
 
@@ -55,7 +55,7 @@ class Accepted:
     profile edit, why it was refused (None when applied)."""
 
     bulk_id: str | None
-    verdicts: list[RecordOutcome]
+    verdicts: list[Verdict]
     headers: dict[str, str]
     edit_refusals: list[str | None] = field(default_factory=list)
 

@@ -1,6 +1,6 @@
 """The ONE internal model. Dialects convert to and from it; nothing below them knows a dialect."""
 
-from clarion.model.outcome import RecordOutcome, RecordStatus, StepOutcome
+from clarion.model.outcome import RecordOutcome, RecordStatus, StepOutcome, Verdict
 from clarion.model.step_status import StepStatus
 from clarion.model.trigger import Continuation, Recipient, SubscriberProfile, TopicRef, TriggerRecord
 from clarion.model.workflow import Condition, Step, StepType, Workflow
@@ -18,5 +18,6 @@ __all__ = [
     "SubscriberProfile",
     "TopicRef",
     "TriggerRecord",
+    "Verdict",
     "Workflow",
 ]

@@ -1,7 +1,9 @@
-"""What the worker reports for a record, and the statuses a record can end in."""
+"""What intake answers for a record (Verdict), what the worker reports for it (RecordOutcome), and
+the statuses a record can end in."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -76,4 +78,46 @@ class RecordOutcome(BaseModel):
             error=error,
             error_type=RefusalType(error_type) if error_type else None,
             steps=steps or [],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What intake decided for one record of a request: QUEUED, or why not (a status, the
+    machine-readable error type, Clarion's sentence). Every dialect's answer reads these, and the
+    refused ones become their rows of the bulk's status. A plain dataclass, not a model: a bulk
+    builds one per record from values already validated, where a RecordOutcome (what travels on
+    the ResultsQueue, validated on the way in) costs more than the record's whole answer."""
+
+    bulk_id: str
+    index: int
+    transaction_id: str
+    workflow_id: str | None
+    status: RecordStatus
+    error: str | None = None
+    error_type: RefusalType | None = None
+
+    @classmethod
+    def of(
+        cls,
+        record: TriggerRecord,
+        status: RecordStatus,
+        error_type: RefusalType | None = None,
+        error: str | None = None,
+    ) -> Verdict:
+        return cls(
+            record.bulk_id, record.index, record.transaction_id, record.workflow_id, status, error, error_type
+        )
+
+    @classmethod
+    def of_refusal(cls, outcome: RecordOutcome) -> Verdict:
+        """A dialect parser's refusal (a RecordOutcome) as intake's verdict."""
+        return cls(
+            outcome.bulk_id,
+            outcome.index,
+            outcome.transaction_id,
+            outcome.workflow_id,
+            outcome.status,
+            outcome.error,
+            outcome.error_type,
         )

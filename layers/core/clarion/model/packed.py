@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from clarion.model.trigger import TriggerRecord
 
@@ -24,6 +24,9 @@ MAX_MESSAGE_BYTES = 262_144  # SQS's classic message limit (the template's queue
 _OPEN = '{"records":['
 _CLOSE = "]}"
 _FRAME_BYTES = len(_OPEN) + len(_CLOSE)
+_LIST_OPEN = '{"records":'  # around a JSON list of records: the same bytes as _OPEN ... _CLOSE
+_LIST_CLOSE = "}"
+_LIST_FRAME_BYTES = len(_LIST_OPEN) + len(_LIST_CLOSE)
 _PACKED = re.compile(r'\s*\{\s*"records"\s*:')
 
 
@@ -31,6 +34,9 @@ class _PackedBody(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     records: list[TriggerRecord] = Field(min_length=1)
+
+
+_RECORDS = TypeAdapter(list[TriggerRecord])
 
 
 @dataclass(frozen=True)
@@ -43,24 +49,35 @@ class PackedMessage:
 
 def pack_messages(records: Sequence[TriggerRecord]) -> list[PackedMessage]:
     """The records in order, packed greedily into as few bodies as the limits allow; a record too
-    large to share a body goes alone, in the single-record form. Each record is serialised once."""
+    large to share a body goes alone, in the single-record form. Ten records that fit one body
+    are serialised in one call (the usual case); otherwise the body is filled record by record."""
     messages: list[PackedMessage] = []
+    start = 0
+    while start < len(records):
+        group = list(records[start : start + RECORDS_PER_MESSAGE])
+        listed = _RECORDS.dump_json(group) if len(group) > 1 else b""
+        if listed and len(listed) + _LIST_FRAME_BYTES <= MAX_MESSAGE_BYTES:
+            messages.append(PackedMessage(tuple(group), _LIST_OPEN + listed.decode() + _LIST_CLOSE))
+        else:
+            messages.append(_filled(group))
+        start += len(messages[-1].records)
+    return messages
+
+
+def _filled(candidates: Sequence[TriggerRecord]) -> PackedMessage:
+    """One body filled with the first of `candidates` that fit, each serialised on its own."""
     group: list[TriggerRecord] = []
     texts: list[str] = []
     size = _FRAME_BYTES
-    for record in records:
+    for record in candidates:
         text = record.model_dump_json()
-        length = len(text.encode())
-        separator = 1 if texts else 0
-        if texts and (len(texts) == RECORDS_PER_MESSAGE or size + separator + length > MAX_MESSAGE_BYTES):
-            messages.append(_message(group, texts))
-            group, texts, size, separator = [], [], _FRAME_BYTES, 0
+        length = len(text.encode()) + (1 if texts else 0)
+        if texts and size + length > MAX_MESSAGE_BYTES:
+            break
         group.append(record)
         texts.append(text)
-        size += separator + length
-    if texts:
-        messages.append(_message(group, texts))
-    return messages
+        size += length
+    return _message(group, texts)
 
 
 def alone(record: TriggerRecord) -> str:

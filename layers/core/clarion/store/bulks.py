@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from clarion import aws
 from clarion.config import settings
-from clarion.model import RecordOutcome, RecordStatus
+from clarion.model import RecordOutcome, RecordStatus, Verdict
 from clarion.store import batches, items, keys, paging
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def _ttl_attributes(expires_at: int) -> dict[str, int]:
     return {"expiresAt": expires_at}
 
 
-def record_row(environment_id: str, outcome: RecordOutcome, expires_at: int) -> dict[str, Any]:
+def record_row(environment_id: str, outcome: RecordOutcome | Verdict, expires_at: int) -> dict[str, Any]:
     return items.item(
         keys.bulk_record(environment_id, outcome.bulk_id, outcome.index),
         {
@@ -49,7 +49,7 @@ def create(
     total: int,
     created_at: str,
     expires_at: int,
-    refused: list[RecordOutcome],
+    refused: list[Verdict],
     client: DynamoDBClient | None = None,
 ) -> None:
     """The bulk header, refused records already counted, and their rows.
