@@ -1,12 +1,18 @@
 """The TriggerQueue's message bodies: the one place that knows their two forms.
 
-- one record: the record's own JSON (`TriggerRecord.model_dump_json()`), as every message was
-  before packing; parts (delays, topic pages) and records re-enqueued alone keep this form;
+- one record: the record's own JSON, as every message was before packing; parts (delays, topic
+  pages) and records re-enqueued alone keep this form;
 - several records: `{"records":[<record JSON>, ...]}`, at most RECORDS_PER_MESSAGE records and
   MAX_MESSAGE_BYTES bytes (UTF-8). Intake packs a bulk's records so that a 100-record bulk costs
   ten messages, one SendMessageBatch when their bytes fit, instead of ten calls.
 
-`records_of` reads both, so messages already queued in the single form still run."""
+A record's JSON leaves out its fields that are None (`exclude_none`): every field of the record's
+models that may be None defaults to None (tests/unit/test_packed_messages.py walks them), so the
+body reads back as the same record, a third smaller (a profile's unset fields, no actor, no
+continuation, ...). Values inside payloads, overrides and data are kept as sent, nulls included.
+
+`records_of` reads both forms, with or without the None fields, so messages already queued
+still run."""
 
 from __future__ import annotations
 
@@ -55,7 +61,7 @@ def pack_messages(records: Sequence[TriggerRecord]) -> list[PackedMessage]:
     start = 0
     while start < len(records):
         group = list(records[start : start + RECORDS_PER_MESSAGE])
-        listed = _RECORDS.dump_json(group) if len(group) > 1 else b""
+        listed = _RECORDS.dump_json(group, exclude_none=True) if len(group) > 1 else b""
         if listed and len(listed) + _LIST_FRAME_BYTES <= MAX_MESSAGE_BYTES:
             messages.append(PackedMessage(tuple(group), _LIST_OPEN + listed.decode() + _LIST_CLOSE))
         else:
@@ -70,7 +76,7 @@ def _filled(candidates: Sequence[TriggerRecord]) -> PackedMessage:
     texts: list[str] = []
     size = _FRAME_BYTES
     for record in candidates:
-        text = record.model_dump_json()
+        text = alone(record)
         length = len(text.encode()) + (1 if texts else 0)
         if texts and size + length > MAX_MESSAGE_BYTES:
             break
@@ -82,7 +88,7 @@ def _filled(candidates: Sequence[TriggerRecord]) -> PackedMessage:
 
 def alone(record: TriggerRecord) -> str:
     """The body of a message that holds this record alone."""
-    return record.model_dump_json()
+    return record.model_dump_json(exclude_none=True)
 
 
 def records_of(body: str) -> list[TriggerRecord]:
