@@ -160,8 +160,8 @@ each (byte code compiled), median of 7. The heaviest packages come from one `-X 
 **Accept latency.** The recorded answers of a warm 100-event bulk on moto are replayed to the
 ApiFunction handler through botocore's `Stubber` (nothing leaves the process); the floor is pydantic
 validation of the same body against a model as strict as Novu's event (`bench/latency.py`) plus the
-ten `SendMessageBatch` calls to enqueue it, stubbed the same way. Medians of 60 interleaved runs after
-5 warm-ups.
+ten `SendMessageBatch` calls to enqueue it, stubbed the same way. The clock runs for the handler
+call alone (its answer is read after it stops). Medians of 60 interleaved runs after 5 warm-ups.
 
 **Local stack throughput.** `python -m clarion_cli dev` on free ports, as `tests/e2e/conftest.py`
 starts it (moto server, two warm runtimes per function, pollers honouring the template's batching);
