@@ -55,35 +55,38 @@ class PackedMessage:
 
 def pack_messages(records: Sequence[TriggerRecord]) -> list[PackedMessage]:
     """The records in order, packed greedily into as few bodies as the limits allow; a record too
-    large to share a body goes alone, in the single-record form. Ten records that fit one body
-    are serialised in one call (the usual case); otherwise the body is filled record by record."""
+    large to share a body goes alone, in the single-record form. Ten records at a time are
+    serialised in one call while their body fits (the usual case); from the first ten that do
+    not, the rest are packed record by record."""
     messages: list[PackedMessage] = []
-    start = 0
-    while start < len(records):
+    for start in range(0, len(records), RECORDS_PER_MESSAGE):
         group = list(records[start : start + RECORDS_PER_MESSAGE])
         listed = _RECORDS.dump_json(group, exclude_none=True) if len(group) > 1 else b""
-        if listed and len(listed) + _LIST_FRAME_BYTES <= MAX_MESSAGE_BYTES:
-            messages.append(PackedMessage(tuple(group), _LIST_OPEN + listed.decode() + _LIST_CLOSE))
-        else:
-            messages.append(_filled(group))
-        start += len(messages[-1].records)
+        if not listed or len(listed) + _LIST_FRAME_BYTES > MAX_MESSAGE_BYTES:
+            return messages + _packed_one_by_one(records[start:])
+        messages.append(PackedMessage(tuple(group), _LIST_OPEN + listed.decode() + _LIST_CLOSE))
     return messages
 
 
-def _filled(candidates: Sequence[TriggerRecord]) -> PackedMessage:
-    """One body filled with the first of `candidates` that fit, each serialised on its own."""
+def _packed_one_by_one(records: Sequence[TriggerRecord]) -> list[PackedMessage]:
+    """pack_messages' rule, each record serialised on its own and measured."""
+    messages: list[PackedMessage] = []
     group: list[TriggerRecord] = []
     texts: list[str] = []
     size = _FRAME_BYTES
-    for record in candidates:
+    for record in records:
         text = alone(record)
-        length = len(text.encode()) + (1 if texts else 0)
-        if texts and size + length > MAX_MESSAGE_BYTES:
-            break
+        length = len(text.encode())
+        separator = 1 if texts else 0
+        if texts and (len(texts) == RECORDS_PER_MESSAGE or size + separator + length > MAX_MESSAGE_BYTES):
+            messages.append(_message(group, texts))
+            group, texts, size, separator = [], [], _FRAME_BYTES, 0
         group.append(record)
         texts.append(text)
-        size += length
-    return _message(group, texts)
+        size += separator + length
+    if texts:
+        messages.append(_message(group, texts))
+    return messages
 
 
 def alone(record: TriggerRecord) -> str:
